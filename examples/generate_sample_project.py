@@ -1,0 +1,465 @@
+"""Generate examples/sample-ai-project: a small AI project with planted problems.
+
+Deterministic: every run writes the same bytes (fixed seeds, no timestamps), so the
+generated tree is committed and ``--check`` proves it matches this script.
+
+    python examples/generate_sample_project.py            # (re)write the project
+    python examples/generate_sample_project.py --check    # exit 1 if the tree differs
+
+The planted problems are listed in the project's README. The malicious pickle is
+written byte by byte; nothing here ever loads it. Its payload only touches a marker
+file, and the credentials in the notebook are fabricated (they match the formats,
+not any real account).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import filecmp
+import io
+import json
+import random
+import struct
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "sample-ai-project"
+MARKER = "/tmp/ramparts-sample-pwned"
+
+FIRST = [
+    "Ada",
+    "Bola",
+    "Chen",
+    "Dara",
+    "Elif",
+    "Farid",
+    "Gita",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Lars",
+    "Mei",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Tanaka",
+    "Moreau",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Kowalski",
+    "Mensah",
+    "Rossi",
+    "Fischer",
+    "Ortiz",
+    "Nguyen",
+    "Petrov",
+    "Brennan",
+    "Iyer",
+]
+COUNTRIES = ["GB", "DE", "FR", "US", "NG", "IN", "BR", "JP"]
+
+
+def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
+    body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def customers_csv() -> bytes:
+    rng = random.Random(20261124)
+    out = io.StringIO()
+    out.write("id,name,email,phone,card_number,signup_date,country,spend\n")
+    for i in range(1, 201):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        domain = rng.choice(["example.com", "example.org"])
+        email = f"{first.lower()}.{last.lower()}{i}@{domain}"
+        phone = (
+            f"+44 7700 9{rng.randint(0, 99999):05d}"
+            if i % 2
+            else f"+1 202 555 {rng.randint(0, 9999):04d}"
+        )
+        prefix = rng.choice(["4", "51", "55", "2221", "2720", "2300"])
+        card = _luhn_complete(prefix, 16, rng)
+        date = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        spend = f"{rng.uniform(5, 900):.2f}"
+        out.write(
+            f"{i},{first} {last},{email},{phone},{card},{date},{rng.choice(COUNTRIES)},{spend}\n"
+        )
+    return out.getvalue().encode()
+
+
+def _fake_aws_pair() -> tuple[str, str]:
+    # Fabricated, inert credentials in the AWS formats (not the documentation example).
+    rng = random.Random(7)
+    key_id = "AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    secret = "".join(rng.choice(alphabet) for _ in range(40))
+    return key_id, secret
+
+
+PNG_1X1 = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+    )
+).decode()
+
+
+def notebook() -> bytes:
+    key_id, secret = _fake_aws_pair()
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Exploring the customer data\n"]},
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "metadata": {},
+            "outputs": [
+                {
+                    "name": "stdout",
+                    "output_type": "stream",
+                    "text": [
+                        "Using credentials from the environment:\n",
+                        f"AWS_ACCESS_KEY_ID={key_id}\n",
+                        f"AWS_SECRET_ACCESS_KEY={secret}\n",
+                    ],
+                }
+            ],
+            "source": [
+                "import os\n",
+                "# debugging the S3 upload: print what boto3 will use\n",
+                "print('Using credentials from the environment:')\n",
+                "for k in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'):\n",
+                "    print(f'{k}={os.environ[k]}')\n",
+            ],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 2,
+            "metadata": {},
+            "outputs": [
+                {
+                    "data": {
+                        "text/plain": [
+                            "   id         name            email  spend\n",
+                            "0   1  Ada Okafor  ada.okafor1@example.com  120.50\n",
+                        ]
+                    },
+                    "execution_count": 2,
+                    "metadata": {},
+                    "output_type": "execute_result",
+                }
+            ],
+            "source": [
+                "import pandas as pd\n",
+                "df = pd.read_csv('../data/customers.csv')\n",
+                "df.head(1)\n",
+            ],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 3,
+            "metadata": {},
+            "outputs": [
+                {
+                    "data": {"image/png": PNG_1X1, "text/plain": ["<Figure size 1x1>"]},
+                    "metadata": {},
+                    "output_type": "display_data",
+                }
+            ],
+            "source": ["df['spend'].plot.hist()\n"],
+        },
+    ]
+    doc = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python", "version": "3.11.7"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+
+
+def _short_unicode(text: str) -> bytes:
+    raw = text.encode()
+    return b"\x8c" + bytes([len(raw)]) + raw
+
+
+def malicious_pickle() -> bytes:
+    """Protocol 4: STACK_GLOBAL('os', 'system') called with a marker-file command."""
+    body = (
+        _short_unicode("os")
+        + b"\x94"
+        + _short_unicode("system")
+        + b"\x94\x93\x94"
+        + _short_unicode(f"touch {MARKER}")
+        + b"\x94\x85\x94R\x94."
+    )
+    return b"\x80\x04\x95" + struct.pack("<Q", len(body)) + body
+
+
+def safetensors() -> bytes:
+    data = struct.pack("<4f", 0.5, -1.0, 2.0, 0.25) + struct.pack("<2f", 1.0, 0.0)
+    header = {
+        "__metadata__": {"format": "pt"},
+        "embedding.weight": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+        "embedding.bias": {"dtype": "F32", "shape": [2], "data_offsets": [16, 24]},
+    }
+    raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    return struct.pack("<Q", len(raw)) + raw + data
+
+
+def _global(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def torch_state_dict_pickle() -> bytes:
+    """The shape of torch.save's data.pkl for {"fc.weight": tensor of 4 floats}."""
+    tensor = (
+        _global("torch._utils", "_rebuild_tensor_v2")
+        + b"(("
+        + _short_unicode("storage")
+        + _global("torch", "FloatStorage")
+        + _short_unicode("0")
+        + _short_unicode("cpu")
+        + b"K\x04tQ"
+        + b"K\x00K\x02K\x02\x86K\x02K\x01\x86\x89"
+        + _global("collections", "OrderedDict")
+        + b")RtR"
+    )
+    return (
+        b"\x80\x02"
+        + _global("collections", "OrderedDict")
+        + b")R("
+        + _short_unicode("fc.weight")
+        + tensor
+        + b"u."
+    )
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def torch_checkpoint() -> bytes:
+    return _zip(
+        {
+            "weights/data.pkl": torch_state_dict_pickle(),
+            "weights/byteorder": b"little",
+            "weights/data/0": struct.pack("<4f", 0.1, 0.2, 0.3, 0.4),
+            "weights/version": b"3\n",
+        }
+    )
+
+
+README = f"""# sample-ai-project
+
+A small, deliberately insecure AI project that ramparts ships for its demo
+(`make demo`). It is generated by `examples/generate_sample_project.py`; edit the
+script, not these files.
+
+**Never load `models/classifier.pkl`.** It is a malicious pickle whose payload runs
+`touch {MARKER}` when unpickled. ramparts reads it statically and never executes it.
+
+## Planted problems
+
+| where | problem | found by |
+|---|---|---|
+| `models/classifier.pkl` | pickle that calls `os.system` when loaded | `ramparts scan models` |
+| `notebooks/exploration.ipynb` | an AWS access key and secret printed in a cell's output (fabricated) | secrets scanner (planned) |
+| `data/customers.csv` | personal data: names, emails, phone numbers, card numbers | PII scanner (planned) |
+| `requirements.txt` | unpinned and vulnerable dependencies (`pyyaml==5.3.1`, `transformers==4.30.0`) | dependency audit (planned) |
+| `config/settings.yaml` | model endpoint over plain `http://` | posture (planned) |
+| `.github/workflows/ci.yml` | no scanning, signing or provenance step | posture (planned) |
+| `serve.py` | loads the model with `pickle.load` | code scanning (planned) |
+
+`models/encoder.safetensors` and `models/weights.pt` are benign and must stay clean.
+"""
+
+TRAIN = '''"""Train the churn classifier and save it (sample code: never run by ramparts)."""
+
+import pickle
+
+import pandas as pd
+from openai import OpenAI
+from sklearn.linear_model import LogisticRegression
+
+client = OpenAI()  # reads OPENAI_API_KEY from the environment
+
+
+def describe(row: dict) -> str:
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": f"Summarise this customer: {row}"}],
+    )
+    return reply.choices[0].message.content
+
+
+def main() -> None:
+    df = pd.read_csv("data/customers.csv")
+    X = df[["spend"]].to_numpy()
+    y = (df["spend"] > 300).astype(int)
+    model = LogisticRegression().fit(X, y)
+    with open("models/classifier.pkl", "wb") as fh:
+        pickle.dump(model, fh)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+SERVE = '''"""Serve predictions (sample code with a planted flaw: it unpickles the model)."""
+
+import pickle
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+with open("models/classifier.pkl", "rb") as fh:
+    model = pickle.load(fh)  # loading an untrusted pickle runs its code
+
+
+@app.post("/predict")
+def predict():
+    spend = float(request.json["spend"])
+    return jsonify({"churn": int(model.predict([[spend]])[0])})
+'''
+
+SETTINGS = """model:
+  name: churn-classifier
+  path: models/classifier.pkl
+  endpoint: http://inference.internal:8080/v1/chat/completions
+llm:
+  provider: openai
+  model: gpt-4o-mini
+  api_key: ${OPENAI_API_KEY}
+"""
+
+ENV_EXAMPLE = """OPENAI_API_KEY=your-key-here
+AWS_ACCESS_KEY_ID=
+AWS_SECRET_ACCESS_KEY=
+"""
+
+REQUIREMENTS = """pandas==2.2.2
+scikit-learn==1.3.0
+transformers==4.30.0
+pyyaml==5.3.1
+requests
+openai
+flask
+"""
+
+PYPROJECT = """[project]
+name = "sample-ai-project"
+version = "0.1.0"
+requires-python = ">=3.11"
+"""
+
+CI = """name: ci
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install -r requirements.txt
+      - run: python -m pytest
+"""
+
+
+def files() -> dict[str, bytes]:
+    """Every file of the sample project, by relative path."""
+    return {
+        "README.md": README.encode(),
+        "pyproject.toml": PYPROJECT.encode(),
+        "requirements.txt": REQUIREMENTS.encode(),
+        "train.py": TRAIN.encode(),
+        "serve.py": SERVE.encode(),
+        "config/settings.yaml": SETTINGS.encode(),
+        "config/.env.example": ENV_EXAMPLE.encode(),
+        ".github/workflows/ci.yml": CI.encode(),
+        "notebooks/exploration.ipynb": notebook(),
+        "data/customers.csv": customers_csv(),
+        "models/classifier.pkl": malicious_pickle(),
+        "models/encoder.safetensors": safetensors(),
+        "models/weights.pt": torch_checkpoint(),
+    }
+
+
+def write(out: Path) -> None:
+    """Write the project under ``out``."""
+    for rel, data in files().items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def differs(a: Path, b: Path) -> list[str]:
+    """Relative paths that differ between two trees (missing on either side included)."""
+    found = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    found |= {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    return sorted(
+        rel
+        for rel in found
+        if not (
+            (a / rel).is_file()
+            and (b / rel).is_file()
+            and filecmp.cmp(a / rel, b / rel, shallow=False)
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the tree differs")
+    args = parser.parse_args(argv)
+    if not args.check:
+        write(args.out)
+        print(f"wrote {len(files())} files to {args.out}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        write(Path(tmp))
+        changed = differs(Path(tmp), args.out)
+    if changed:
+        print("sample project is out of date: " + ", ".join(changed), file=sys.stderr)
+        print("run: python examples/generate_sample_project.py", file=sys.stderr)
+        return 1
+    print(f"{args.out.name} matches its generator")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""``python -m ramparts`` runs the CLI."""
+
+from ramparts.cli import main
+
+main()

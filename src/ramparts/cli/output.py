@@ -1,0 +1,141 @@
+"""Writing reports and drawing progress: the CLI's only printing helpers."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from ramparts.cli.state import FORMATS, SEVERITIES, AppState
+from ramparts.core.report import RENDERERS
+from ramparts.core.report.table import report_renderable
+from ramparts.core.types import ExitCode, Report, Severity
+from ramparts.errors import InputError
+
+__all__ = ["DelayedProgress", "emit_report", "report_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_options(func: F) -> F:
+    """``--format``, ``--output`` and ``--fail-on`` on a reporting command.
+
+    The same options exist on the ``ramparts`` group; a value given after the
+    subcommand wins, so both ``ramparts -f json scan .`` and ``ramparts scan . -f json``
+    work as users of gitleaks and pip-audit expect.
+    """
+    func = click.option(
+        "--fail-on",
+        "cmd_fail_on",
+        type=click.Choice(SEVERITIES, case_sensitive=False),
+        default=None,
+        help="Exit 1 on findings at or above this severity (default: high).",
+    )(func)
+    func = click.option(
+        "--output",
+        "-o",
+        "cmd_output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the report to this file instead of stdout.",
+    )(func)
+    return click.option(
+        "--format",
+        "-f",
+        "cmd_format",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Report format: table (default), json or sarif.",
+    )(func)
+
+
+def apply_report_options(
+    state: AppState, fmt: str | None, output: Path | None, fail_on: str | None
+) -> None:
+    """Fold a command's report options over the global ones."""
+    if fmt:
+        state.format = fmt
+    if output:
+        state.output = output
+    if fail_on:
+        state.fail_on = Severity.parse(fail_on)
+
+
+def emit_report(state: AppState, report: Report, fail_on: Severity) -> ExitCode:
+    """Write ``report`` in the chosen format and return the exit code it implies."""
+    if state.output is not None:
+        text = RENDERERS[state.format](report)
+        try:
+            state.output.parent.mkdir(parents=True, exist_ok=True)
+            state.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {state.output}: {exc.strerror or exc}") from exc
+        if not state.quiet and state.format != "table":
+            Console(stderr=True).print(report_renderable(report, verbose=state.verbose))
+    elif state.format == "table":
+        Console(highlight=False).print(report_renderable(report, verbose=state.verbose))
+    else:
+        sys.stdout.write(RENDERERS[state.format](report))
+        sys.stdout.flush()
+    return report.exit_code(fail_on)
+
+
+class DelayedProgress:
+    """A progress bar on stderr that appears only once work has lasted a second.
+
+    Short runs print nothing extra; pipes and ``--quiet`` never see a bar.
+    """
+
+    def __init__(self, *, enabled: bool, delay: float = 1.0) -> None:
+        self._enabled = enabled and sys.stderr.isatty()
+        self._delay = delay
+        self._progress: Progress | None = None
+        self._task: Any = None
+        self._t0 = 0.0
+        self._total_bytes = 0
+        self._done = 0
+
+    def start(self, total_files: int, total_bytes: int) -> None:
+        """Remember the amount of work; the bar itself waits for the delay."""
+        self._t0 = time.monotonic()
+        self._total_bytes = total_bytes
+
+    def advance(self, rel: str, nbytes: int) -> None:
+        """Count one file done, showing the bar once the delay has passed."""
+        self._done += nbytes
+        if not self._enabled:
+            return
+        if self._progress is None and time.monotonic() - self._t0 >= self._delay:
+            self._progress = Progress(
+                TextColumn("[bold]scanning"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[file]}", style="dim"),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "scan", total=self._total_bytes, completed=self._done, file=""
+            )
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self._done, file=rel[-50:])
+
+    def close(self) -> None:
+        """Remove the bar, if one was drawn."""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

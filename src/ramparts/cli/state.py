@@ -1,0 +1,49 @@
+"""The state shared by every command: global options and lazily loaded settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ramparts.cli.logs import configure_logging
+from ramparts.core.settings import Settings, load_settings
+from ramparts.core.types import Severity
+
+__all__ = ["FORMATS", "SEVERITIES", "AppState", "pass_state"]
+
+FORMATS = ("table", "json", "sarif")
+SEVERITIES = tuple(s.value for s in Severity)
+
+
+@dataclass
+class AppState:
+    """Global options, and settings loaded once on first use."""
+
+    format: str = "table"
+    output: Path | None = None
+    fail_on: Severity | None = None
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+    config: Path | None = None
+    environ: dict[str, str] = field(default_factory=dict)
+    _settings: Settings | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings from flags, ``RAMPARTS_*`` variables, ``ramparts.toml`` and defaults."""
+        if self._settings is None or overrides:
+            flags: dict[str, Any] = dict(overrides)
+            if self.fail_on is not None:
+                flags["fail_on"] = self.fail_on
+            settings = load_settings(environ=self.environ, overrides=flags, config_file=self.config)
+            if overrides:
+                return settings
+            configure_logging("debug" if self.debug else settings.log_level)
+            self._settings = settings
+        return self._settings
+
+
+pass_state = click.make_pass_decorator(AppState)

@@ -1,0 +1,32 @@
+"""Report formats for core types: a table for people, JSON and SARIF 2.1.0 for machines.
+
+Each renderer is a function ``Report -> str`` registered in :data:`RENDERERS`; the CLI
+looks a format up by name there.
+"""
+
+from collections.abc import Callable
+
+from ramparts.core.report.json_report import JSON_SCHEMA_VERSION, render_json, report_to_dict
+from ramparts.core.report.sarif import SARIF_SCHEMA_URI, render_sarif
+from ramparts.core.report.table import render_table
+from ramparts.core.types import Report
+
+Renderer = Callable[[Report], str]
+
+RENDERERS: dict[str, Renderer] = {
+    "table": render_table,
+    "json": render_json,
+    "sarif": render_sarif,
+}
+"""Format name -> renderer; the ``--format`` choices of the CLI."""
+
+__all__ = [
+    "JSON_SCHEMA_VERSION",
+    "RENDERERS",
+    "SARIF_SCHEMA_URI",
+    "Renderer",
+    "render_json",
+    "render_sarif",
+    "render_table",
+    "report_to_dict",
+]

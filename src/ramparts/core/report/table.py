@@ -1,0 +1,81 @@
+"""The human report: a rich table of findings, then skips, errors and a summary line."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ramparts.core.types import Report, Severity
+
+__all__ = ["render_table", "report_renderable"]
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def _summary(report: Report) -> Text:
+    counts = report.severity_counts()
+    text = Text()
+    text.append(f"{len(report.findings)} finding(s)", style="bold")
+    parts = [f"{n} {sev.value}" for sev, n in reversed(counts.items()) if n]
+    if parts:
+        text.append(" (" + ", ".join(parts) + ")")
+    s = report.stats
+    text.append(
+        f" in {s.files_scanned} of {s.files_seen} file(s), "
+        f"{s.bytes_scanned / 1e6:.1f} MB, {s.seconds:.2f} s"
+    )
+    if report.skips:
+        text.append(f"; {len(report.skips)} skipped")
+    if report.errors:
+        text.append(f"; {len(report.errors)} error(s)", style="bold red")
+    return text
+
+
+def report_renderable(report: Report, *, verbose: bool = False) -> RenderableType:
+    """A rich renderable of ``report``; ``verbose`` adds remediation and skipped files."""
+    parts: list[RenderableType] = []
+    if report.findings:
+        table = Table(show_lines=False, expand=False, title=f"ramparts: {report.target}")
+        table.add_column("Severity", no_wrap=True)
+        table.add_column("Rule", no_wrap=True)
+        table.add_column("Location", overflow="fold", ratio=2)
+        table.add_column("Finding", overflow="fold", ratio=3)
+        for f in report.findings:
+            detail = Text(f.title, style="bold")
+            detail.append("\n" + f.message)
+            if f.evidence:
+                detail.append("\nevidence: ", style="dim")
+                detail.append(f.evidence)
+            if f.remediation and verbose:
+                detail.append("\nfix: ", style="dim")
+                detail.append(f.remediation)
+            table.add_row(
+                Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]),
+                f.rule_id,
+                str(f.location),
+                detail,
+            )
+        parts.append(table)
+    for err in report.errors:
+        parts.append(Text(f"error: {err.path}: {err.message}", style="red"))
+    if verbose:
+        parts.extend(Text(f"skipped: {s.path}: {s.reason}", style="dim") for s in report.skips)
+    parts.append(_summary(report))
+    return Group(*parts)
+
+
+def render_table(report: Report) -> str:
+    """``report`` as plain text (no colour), for files and pipes."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=120, color_system=None, force_terminal=False)
+    console.print(report_renderable(report))
+    return buf.getvalue()

@@ -1,0 +1,401 @@
+"""Opening containers without trusting them: zip, tar and single-stream compression.
+
+Each opener yields the container's members as nested :class:`ScanItem`\\ s (the runner
+scans them while the container stays open) and findings for tricks in the container
+itself: zip local headers that disagree with the central directory, duplicate names,
+encrypted members, bytes prepended to an archive, and expansion past the limits
+(zip bombs). Nothing is extracted to disk except a decompressed single stream, which
+is spooled to a temporary file within ``max_expanded_bytes``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import functools
+import gzip
+import io
+import lzma
+import struct
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from typing import IO
+
+from ramparts.core.types import Confidence, Finding, Severity
+from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
+
+__all__ = ["open_compressed", "open_tar", "open_zip"]
+
+_REFS_BOMB = ("CWE-409", "AML.T0010.003")
+_REFS_EVASION = ("CWE-436", "AML.T0010.003", "OWASP LLM03:2025")
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_SPOOL_IN_MEMORY = 64 << 20
+
+
+def _finding(
+    item: ScanItem,
+    rule_id: str,
+    title: str,
+    message: str,
+    severity: Severity,
+    *,
+    references: tuple[str, ...] = _REFS_EVASION,
+    remediation: str | None = None,
+    offset: int | None = None,
+    member: str | None = None,
+) -> Finding:
+    loc = item.location(offset=offset)
+    if member is not None:
+        loc = type(loc)(loc.path, member=(*loc.member, member), offset=offset)
+    return Finding(
+        rule_id=rule_id,
+        title=title,
+        message=message,
+        severity=severity,
+        location=loc,
+        confidence=Confidence.HIGH,
+        references=references,
+        remediation=remediation
+        or "Do not load this file; rebuild the archive with a standard tool and scan again.",
+        scanner="models",
+    )
+
+
+def _head_of(opener: Callable[[], IO[bytes]]) -> bytes:
+    with opener() as fh:
+        return fh.read(HEAD_SIZE)
+
+
+def _read_local_header(raw: IO[bytes], info: zipfile.ZipInfo) -> tuple[int, int, int, bytes] | None:
+    raw.seek(info.header_offset)
+    data = raw.read(_LOCAL_HEADER.size)
+    if len(data) < _LOCAL_HEADER.size:
+        return None
+    sig, _, flags, method, _, _, _, _, _, name_len, _ = _LOCAL_HEADER.unpack(data)
+    if sig != b"PK\x03\x04":
+        return None
+    return flags, method, name_len, raw.read(name_len)
+
+
+def _zip_structure(item: ScanItem, zf: zipfile.ZipFile, raw: IO[bytes]) -> Iterator[Finding]:
+    """Findings about the archive's structure (readers that disagree can be steered)."""
+    infos = zf.infolist()
+    seen: set[str] = set()
+    for info in infos:
+        if info.filename in seen:
+            yield _finding(
+                item,
+                "RMP-ZIP-001",
+                "duplicate member name in zip",
+                f"{info.filename!r} appears more than once; loaders disagree on which one wins",
+                Severity.HIGH,
+                member=info.filename,
+            )
+        seen.add(info.filename)
+        if info.flag_bits & 0x1:
+            yield _finding(
+                item,
+                "RMP-ZIP-002",
+                "encrypted zip member",
+                f"{info.filename!r} is encrypted, so its content cannot be inspected",
+                Severity.HIGH,
+                member=info.filename,
+            )
+        local = _read_local_header(raw, info)
+        if local is None:
+            yield _finding(
+                item,
+                "RMP-ZIP-003",
+                "zip local header missing or corrupt",
+                f"no valid local header for {info.filename!r} at offset {info.header_offset}",
+                Severity.HIGH,
+                offset=info.header_offset,
+                member=info.filename,
+            )
+            continue
+        flags, method, _, name = local
+        problems = []
+        if name.decode("utf-8", "replace") != info.orig_filename:
+            problems.append(f"name {name!r} in the local header")
+        if method != info.compress_type:
+            problems.append(f"compression {method} locally vs {info.compress_type} centrally")
+        if (flags ^ info.flag_bits) & ~0x8 & 0xFFFF:
+            problems.append(f"flags {flags:#x} locally vs {info.flag_bits:#x} centrally")
+        if problems:
+            yield _finding(
+                item,
+                "RMP-ZIP-004",
+                "zip local header disagrees with the central directory",
+                f"{info.filename!r}: " + "; ".join(problems),
+                Severity.HIGH,
+                offset=info.header_offset,
+                member=info.filename,
+            )
+
+
+def _zip_limits(item: ScanItem, zf: zipfile.ZipFile, ctx: ScanContext) -> Iterator[Finding]:
+    limits = ctx.settings
+    infos = zf.infolist()
+    if len(infos) > limits.max_archive_members:
+        yield _finding(
+            item,
+            "RMP-ARCHIVE-002",
+            "too many archive members",
+            f"{len(infos)} members exceed the limit of {limits.max_archive_members}",
+            Severity.HIGH,
+            references=_REFS_BOMB,
+        )
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_expanded_bytes:
+        yield _finding(
+            item,
+            "RMP-ARCHIVE-003",
+            "archive expands beyond the limit",
+            f"{total} bytes expanded exceed max_expanded_bytes ({limits.max_expanded_bytes})",
+            Severity.HIGH,
+            references=_REFS_BOMB,
+        )
+    for info in infos:
+        if info.compress_size and info.file_size / info.compress_size > limits.max_expansion_ratio:
+            yield _finding(
+                item,
+                "RMP-ARCHIVE-004",
+                "compression ratio of a zip bomb",
+                f"{info.filename!r} expands {info.file_size / info.compress_size:.0f}x "
+                f"(limit {limits.max_expansion_ratio:.0f}x); not expanded",
+                Severity.HIGH,
+                references=_REFS_BOMB,
+                member=info.filename,
+            )
+
+
+def has_zip_trailer(item: ScanItem) -> bool:
+    """Whether the item ends with a zip end-of-central-directory record (a polyglot)."""
+    with item.open() as fh:
+        fh.seek(max(0, item.size - (1 << 16) - 22))
+        return b"PK\x05\x06" in fh.read()
+
+
+def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> Iterator[ScanOutput]:
+    """Check a zip's structure and yield its members for scanning.
+
+    ``scan_prefix`` is false when the caller already scanned the bytes before the
+    archive (a pickle+zip polyglot read as a pickle first).
+    """
+    with item.open() as raw:
+        try:
+            zf = zipfile.ZipFile(raw)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            yield _finding(
+                item,
+                "RMP-ZIP-005",
+                "unreadable zip archive",
+                f"cannot read the zip structure: {exc}",
+                Severity.MEDIUM,
+            )
+            return
+        with zf:
+            structure = list(_zip_structure(item, zf, raw))
+            yield from structure
+            limit_findings = list(_zip_limits(item, zf, ctx))
+            yield from limit_findings
+            refused = {f.location.member[-1] for f in limit_findings if f.location.member}
+            if any(not f.location.member for f in limit_findings):
+                return  # the archive as a whole is over a limit: open none of it
+            first = min((i.header_offset for i in zf.infolist()), default=0)
+            if first > 0:
+                yield from _prefix(item, raw, first, scan=scan_prefix)
+            for info in zf.infolist():
+                if info.is_dir() or info.filename in refused or info.flag_bits & 0x1:
+                    continue
+                opener = functools.partial(zf.open, info)
+                try:
+                    head = _head_of(opener)
+                except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+                    yield _finding(
+                        item,
+                        "RMP-ZIP-006",
+                        "corrupt zip member",
+                        f"{info.filename!r} cannot be read: {exc}",
+                        Severity.HIGH,
+                        member=info.filename,
+                    )
+                    continue
+                yield item.child(info.filename, info.file_size, head, opener)
+
+
+def _prefix(item: ScanItem, raw: IO[bytes], size: int, *, scan: bool) -> Iterator[ScanOutput]:
+    raw.seek(0)
+    data = raw.read(min(size, 64 << 20))
+    yield _finding(
+        item,
+        "RMP-ZIP-007",
+        "data before the zip archive",
+        f"{size} bytes precede the first zip entry; loaders that read from the start "
+        "see them instead of the archive (a pickle prepended to a zip)",
+        Severity.HIGH,
+        offset=0,
+    )
+    if scan:
+        opener = functools.partial(io.BytesIO, data)
+        yield item.child("(prefix)", len(data), data[:HEAD_SIZE], opener)
+
+
+def open_tar(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
+    """Yield a tar archive's regular members; links and devices are reported, not followed."""
+    limits = ctx.settings
+    with item.open() as raw:
+        try:
+            tf = tarfile.open(fileobj=raw, mode="r:")  # noqa: SIM115 (closed by the with below)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            yield _finding(
+                item,
+                "RMP-TAR-001",
+                "unreadable tar archive",
+                f"cannot read the tar structure: {exc}",
+                Severity.MEDIUM,
+            )
+            return
+        with tf:
+            count = 0
+            total = 0
+            try:
+                for member in tf:
+                    count += 1
+                    total += member.size
+                    if count > limits.max_archive_members or total > limits.max_expanded_bytes:
+                        yield _finding(
+                            item,
+                            "RMP-ARCHIVE-002",
+                            "archive over its limits",
+                            f"more than {limits.max_archive_members} members or "
+                            f"{limits.max_expanded_bytes} bytes; the rest was not inspected",
+                            Severity.HIGH,
+                            references=_REFS_BOMB,
+                        )
+                        return
+                    if not member.isfile():
+                        continue
+                    opener = functools.partial(_tar_member, tf, member)
+                    yield item.child(member.name, member.size, _head_of(opener), opener)
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                yield _finding(
+                    item,
+                    "RMP-TAR-002",
+                    "corrupt tar archive",
+                    f"the archive breaks after {count} member(s): {exc}",
+                    Severity.HIGH,
+                )
+
+
+def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    fh = tf.extractfile(member)
+    if fh is None:  # isfile() was checked; a None here means a corrupt entry
+        return io.BytesIO(b"")
+    return fh
+
+
+_DECOMPRESSORS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
+    "gzip": lambda fh: gzip.GzipFile(fileobj=fh, mode="rb"),
+    "bzip2": lambda fh: bz2.BZ2File(fh, mode="rb"),
+    "xz": lambda fh: lzma.LZMAFile(fh, mode="rb"),  # noqa: SIM115 (returned to a with)
+}
+
+
+class _ZlibReader(io.RawIOBase):
+    """A zlib stream (joblib's default compression) read incrementally."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._d = zlib.decompressobj()
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buf and not self._d.eof:
+            chunk = self._fh.read(1 << 20)
+            if not chunk:
+                break
+            self._buf = self._d.decompress(chunk)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+_DECOMPRESSORS["zlib"] = lambda fh: io.BufferedReader(_ZlibReader(fh))
+
+
+def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[ScanOutput]:
+    """Decompress a single stream (gzip, bzip2, xz, zlib) within the limits; yield it."""
+    limits = ctx.settings
+    cap = min(limits.max_expanded_bytes, int(max(item.size, 1) * limits.max_expansion_ratio))
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (yielded)
+    with spool, item.open() as raw:
+        total = 0
+        try:
+            with _DECOMPRESSORS[kind](raw) as stream:
+                while chunk := stream.read(1 << 20):
+                    total += len(chunk)
+                    if total > cap:
+                        yield _finding(
+                            item,
+                            "RMP-ARCHIVE-004",
+                            "compression ratio of a decompression bomb",
+                            f"the {kind} stream expands beyond {cap} bytes "
+                            f"({limits.max_expansion_ratio:.0f}x its size); not inspected",
+                            Severity.HIGH,
+                            references=_REFS_BOMB,
+                        )
+                        return
+                    spool.write(chunk)
+        except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
+            yield _finding(
+                item,
+                "RMP-COMPRESS-001",
+                f"corrupt {kind} stream",
+                f"decompression failed after {total} bytes: {exc}; the part read is scanned",
+                Severity.MEDIUM,
+            )
+        spool.seek(0)
+        head = spool.read(HEAD_SIZE)
+        data_opener = functools.partial(_reopen, spool)
+        yield item.child(f"({kind})", total, head, data_opener)
+
+
+class _Window(io.RawIOBase):
+    """An independent read-only view of a shared spool file, so each reader has its own position."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self._spool = spool
+        self._pos = 0
+        self._size = spool.seek(0, io.SEEK_END)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        self._spool.seek(self._pos)
+        data = self._spool.read(len(b))
+        b[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _reopen(spool: IO[bytes]) -> IO[bytes]:
+    return io.BufferedReader(_Window(spool), buffer_size=1 << 20)

@@ -1,0 +1,73 @@
+"""Which scanners exist: built-ins as an explicit mapping, others through entry points.
+
+Built-in scanners are imported only when a run needs them, so ``ramparts --help`` and
+small commands stay fast. Third-party packages add scanners under the entry-point
+group ``ramparts.scanners``; each entry point names a :class:`Scanner` subclass.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from importlib.metadata import EntryPoint, entry_points
+
+from ramparts.scan.interface import ScanError, Scanner
+
+__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "available", "load"]
+
+ENTRY_POINT_GROUP = "ramparts.scanners"
+
+
+def _models() -> Scanner:
+    from ramparts.scan.models.scanner import ModelScanner  # noqa: PLC0415 (lazy by design)
+
+    return ModelScanner()
+
+
+BUILTIN: dict[str, tuple[str, Callable[[], Scanner]]] = {
+    "models": (
+        "model files: pickle, PyTorch, joblib, NumPy, Keras, safetensors, GGUF (never loaded)",
+        _models,
+    ),
+}
+"""Name -> (one-line description, factory) of every scanner shipped with ramparts."""
+
+
+def _plugins() -> dict[str, Callable[[], Scanner]]:
+    found: dict[str, Callable[[], Scanner]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in BUILTIN:
+            continue  # a plugin may not replace a built-in scanner under its name
+
+        found[ep.name] = functools.partial(_instantiate, ep)
+    return found
+
+
+def _instantiate(ep: EntryPoint) -> Scanner:
+    cls = ep.load()
+    if not (isinstance(cls, type) and issubclass(cls, Scanner)):
+        raise ScanError(f"entry point {ep.value!r} does not name a Scanner subclass")
+    scanner: Scanner = cls()
+    return scanner
+
+
+def available() -> dict[str, str]:
+    """Every scanner name with its description (plugins described by their entry point)."""
+    names = {name: desc for name, (desc, _) in BUILTIN.items()}
+    names.update(dict.fromkeys(_plugins(), "plugin"))
+    return names
+
+
+def load(names: Iterable[str] | None = None) -> list[Scanner]:
+    """Instantiate the named scanners (default: all); unknown names raise :class:`ScanError`."""
+    plugins = _plugins()
+    wanted = list(names) if names is not None else [*BUILTIN, *plugins]
+    scanners: list[Scanner] = []
+    for name in wanted:
+        if name in BUILTIN:
+            scanners.append(BUILTIN[name][1]())
+        elif name in plugins:
+            scanners.append(plugins[name]())
+        else:
+            raise ScanError(f"unknown scanner {name!r} (known: {', '.join(available())})")
+    return scanners

@@ -1,0 +1,155 @@
+"""Runs scanners over a tree and assembles the :class:`Report`.
+
+Each file is opened once for its head; every scanner that accepts it reads it through
+its own stream. Nested items (archive members) that a scanner yields are dispatched
+depth-first while their container is still open, up to ``max_archive_depth``.
+A scanner that raises does not stop the run: the failure becomes an error record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Protocol
+
+from ramparts._version import __version__
+from ramparts.core.clock import SystemClock
+from ramparts.core.interface import Clock
+from ramparts.core.types import (
+    Confidence,
+    ErrorRecord,
+    Finding,
+    Report,
+    Severity,
+    Skip,
+    Stats,
+)
+from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, Scanner
+from ramparts.scan.walk import FileEntry, walk
+
+__all__ = ["ProgressSink", "run_scan"]
+
+
+class ProgressSink(Protocol):
+    """Told about progress so that a UI can draw a bar; all calls are cheap."""
+
+    def start(self, total_files: int, total_bytes: int) -> None:
+        """The walk is done: this much work lies ahead."""
+        ...
+
+    def advance(self, rel: str, nbytes: int) -> None:
+        """One file is done."""
+        ...
+
+
+@dataclasses.dataclass
+class _Acc:
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    skips: list[Skip] = dataclasses.field(default_factory=list)
+    errors: list[ErrorRecord] = dataclasses.field(default_factory=list)
+
+
+def _opener(path: Path) -> IO[bytes]:
+    return path.open("rb")
+
+
+def _too_deep(item: ScanItem, limit: int) -> Finding:
+    return Finding(
+        rule_id="RMP-ARCHIVE-001",
+        title="archive nested too deeply",
+        message=(
+            f"member {item.name!r} is {item.depth} containers deep, beyond the limit of "
+            f"{limit}; its content was not inspected"
+        ),
+        severity=Severity.HIGH,
+        confidence=Confidence.MEDIUM,
+        location=item.location(),
+        remediation="Unpack the archive and scan its contents, or raise scan.max_archive_depth.",
+        references=("CWE-409",),
+        scanner="runner",
+    )
+
+
+def _scan_item(item: ScanItem, scanners: Sequence[Scanner], ctx: ScanContext, acc: _Acc) -> bool:
+    """Run every accepting scanner on ``item``; return whether any accepted it."""
+    accepted = False
+    for scanner in scanners:
+        if not scanner.accepts(item):
+            continue
+        accepted = True
+        try:
+            for out in scanner.scan(item, ctx):
+                if isinstance(out, Finding):
+                    named = out if out.scanner else dataclasses.replace(out, scanner=scanner.name)
+                    acc.findings.append(named)
+                elif isinstance(out, Skip):
+                    acc.skips.append(out)
+                elif out.depth > ctx.settings.max_archive_depth:
+                    acc.findings.append(_too_deep(out, ctx.settings.max_archive_depth))
+                else:
+                    _scan_item(out, scanners, ctx, acc)
+        # A scanner bug must cost one file, not the run; the error is reported, never hidden.
+        except Exception as exc:  # noqa: BLE001
+            where = "!".join((item.path, *item.member))
+            acc.errors.append(ErrorRecord(where, f"{scanner.name}: {type(exc).__name__}: {exc}"))
+    return accepted
+
+
+def run_scan(
+    root: Path,
+    scanners: Sequence[Scanner],
+    *,
+    ctx: ScanContext | None = None,
+    target: str | None = None,
+    clock: Clock | None = None,
+    progress: ProgressSink | None = None,
+) -> Report:
+    """Scan ``root`` (a file or directory) with ``scanners`` and return the report.
+
+    Raises :class:`ramparts.errors.InputError` if ``root`` cannot be read at all;
+    every per-file problem is recorded in the report instead.
+    """
+    ctx = ctx or ScanContext()
+    started_at = (clock or SystemClock()).now()
+    t0 = time.perf_counter()
+    acc = _Acc()
+    entries: list[FileEntry] = []
+    for entry in walk(root, ctx.settings):
+        if isinstance(entry, Skip):
+            acc.skips.append(entry)
+        else:
+            entries.append(entry)
+    if progress is not None:
+        progress.start(len(entries), sum(e.size for e in entries))
+    scanned = 0
+    scanned_bytes = 0
+    for entry in entries:
+        try:
+            with entry.path.open("rb") as fh:
+                head = fh.read(HEAD_SIZE)
+        except OSError as exc:
+            acc.errors.append(ErrorRecord(entry.rel, f"cannot read: {exc.strerror or exc}"))
+        else:
+            item = ScanItem(entry.rel, entry.size, head, functools.partial(_opener, entry.path))
+            if _scan_item(item, scanners, ctx, acc):
+                scanned += 1
+                scanned_bytes += entry.size
+        if progress is not None:
+            progress.advance(entry.rel, entry.size)
+    return Report(
+        tool_version=__version__,
+        target=target if target is not None else str(root),
+        started_at=started_at,
+        findings=tuple(acc.findings),
+        skips=tuple(acc.skips),
+        errors=tuple(acc.errors),
+        stats=Stats(
+            files_seen=len(entries),
+            files_scanned=scanned,
+            bytes_scanned=scanned_bytes,
+            seconds=time.perf_counter() - t0,
+        ),
+    )

@@ -1,0 +1,181 @@
+"""The CLI as a user meets it: help, exit codes, formats, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ramparts.cli import main
+
+# An inert malicious pickle (protocol 2): os.system('touch marker'). Never loaded.
+EVIL = b"\x80\x02cos\nsystem\nq\x00X\x0c\x00\x00\x00touch markerq\x01\x85q\x02Rq\x03."
+BENIGN = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s."
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "evil.pkl").write_bytes(EVIL)
+    (tmp_path / "models" / "ok.pkl").write_bytes(BENIGN)
+    (tmp_path / "train.py").write_text("print('hi')\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    assert "Usage: ramparts" in out
+    for group in ("scan", "config", "db"):
+        code, out, _ = run([group, "--help"], capsys)
+        assert code == 0, group
+        assert f"Usage: ramparts {group}" in out
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0
+    assert out.startswith("ramparts, version ")
+
+
+def test_findings_exit_1_and_clean_exits_0(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["scan", str(project)], capsys)
+    assert code == 1
+    assert "evil.pkl" in out
+    assert "os.system" in out
+    (project / "models" / "evil.pkl").unlink()
+    code, out, _ = run(["scan", str(project)], capsys)
+    assert code == 0, out
+
+
+def test_fail_on_threshold(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["-f", "json", "scan", "models", str(project)], capsys)
+    doc = json.loads(out)
+    worst = max(
+        doc["findings"],
+        key=lambda f: ["info", "low", "medium", "high", "critical"].index(f["severity"]),
+    )
+    assert worst["severity"] == "critical"
+    assert code == 1
+    (project / "models" / "evil.pkl").write_bytes(BENIGN)
+    code, _, _ = run(["scan", str(project), "--fail-on", "info"], capsys)
+    assert code == 0
+
+
+def test_json_and_sarif_to_file(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "out" / "r.sarif"
+    code, out, err = run(
+        ["scan", str(project), "--format", "sarif", "--output", str(out_file)], capsys
+    )
+    assert code == 1
+    assert out == ""
+    assert "finding(s)" in err  # the summary goes to stderr when the report goes to a file
+    sarif = json.loads(out_file.read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    assert (
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
+            "uri"
+        ]
+        == "models/evil.pkl"
+    )
+    code, out, err = run(
+        ["--quiet", "scan", str(project), "-f", "json", "-o", str(tmp_path / "r.json")], capsys
+    )
+    assert err == ""
+
+
+def test_nothing_scanned_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("nothing to see", encoding="utf-8")
+    code, out, _ = run(["scan", str(tmp_path)], capsys)
+    assert code == 3
+    assert "0 finding(s)" in out
+
+
+def test_unreadable_file_exits_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked = project / "models" / "locked.pkl"
+    locked.write_bytes(BENIGN)
+    locked.chmod(0)
+    try:
+        readable = False
+        try:
+            locked.read_bytes()
+            readable = True
+        except PermissionError:
+            pass
+        if readable:
+            pytest.skip("running as a user who can read mode-000 files (root)")
+        (project / "models" / "evil.pkl").unlink()
+        code, out, _ = run(["scan", str(project)], capsys)
+        assert code == 2
+        assert "locked.pkl" in out
+    finally:
+        locked.chmod(0o644)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["scan", "/definitely/not/here"], "does not exist"),
+        (["scan", ".", "--format", "xml"], "'xml' is not one of"),
+        (["--fail-on", "severe", "scan", "."], "'severe' is not one of"),
+        (["nosuchcommand"], "No such command"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_4(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 4
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_config_errors_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "ramparts.toml"
+    cfg.write_text("fail_on = [", encoding="utf-8")
+    code, _, err = run(["--config", str(cfg), "scan", str(tmp_path)], capsys)
+    assert code == 2
+    assert err.startswith("ramparts: error: ")
+    assert "invalid TOML" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = run(["--debug", "--config", str(cfg), "scan", str(tmp_path)], capsys)
+    assert "Traceback" in err
+
+
+def test_env_settings_reach_the_cli(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAMPARTS_SCAN__EXCLUDE", '["models/"]')
+    code, out, _ = run(["scan", str(project)], capsys)
+    assert code == 3, out  # the only model files were excluded
+    monkeypatch.setenv("RAMPARTS_DATABASE_URL", "postgresql://u:hunter2@db/x")
+    code, out, _ = run(["config", "show"], capsys)
+    assert code == 0
+    assert "hunter2" not in out
+    assert json.loads(out)["scan"]["exclude"] == ["models/"]
+
+
+def test_python_dash_m_works(project: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ramparts", "-f", "json", "scan", str(project)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["critical"] >= 1
