@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Severity, Skip
-from ramparts.scan.interface import ScanContext, Scanner, ScanItem, ScanOutput
+from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.runner import run_scan
 
 

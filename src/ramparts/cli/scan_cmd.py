@@ -49,7 +49,10 @@ def scan() -> None:
 def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = report_options(func)
     func = click.option(
-        "--verbose", "-v", is_flag=True, help="Also show remediation and skipped files in the table."
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="Also show remediation and skipped files in the table.",
     )(func)
     func = click.option(
         "--record", is_flag=True, help="Store this run in the state database (for trends)."

@@ -125,9 +125,10 @@ def test_too_many_members(tmp_path: Path) -> None:
 
 def test_duplicate_names_and_prefixed_pickle(tmp_path: Path) -> None:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+    with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("archive/data.pkl", BENIGN)
-        zf.writestr("archive/data.pkl", EVIL)
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            zf.writestr("archive/data.pkl", EVIL)
     (tmp_path / "dup.pt").write_bytes(buf.getvalue())
     (tmp_path / "prefixed.pt").write_bytes(EVIL + zip_bytes({"archive/data.pkl": BENIGN}))
     report = scan(tmp_path)

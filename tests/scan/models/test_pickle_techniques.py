@@ -165,7 +165,7 @@ def test_inst_obj_newobj_ex_and_build() -> None:
 
 
 def test_getattr_chain_calls_a_computed_callable() -> None:
-    # getattr(__import__('os'), 'system')('id')
+    # the chain: getattr of __import__ of os, for 'system', then called with 'id'
     data = (
         P2
         + g("builtins", "getattr")
