@@ -51,6 +51,8 @@ def test_planted_personal_data_and_credentials() -> None:
     assert all(luhn_ok(r["card_number"]) for r in rows)
     assert any(r["card_number"].startswith(("22", "23", "24", "25", "26", "27")) for r in rows)
     notebook = json.loads((SAMPLE / "notebooks" / "exploration.ipynb").read_text(encoding="utf-8"))
-    outputs = "".join("".join(o.get("text", [])) for c in notebook["cells"] for o in c.get("outputs", []))
+    outputs = "".join(
+        "".join(o.get("text", [])) for c in notebook["cells"] for o in c.get("outputs", [])
+    )
     assert "AWS_ACCESS_KEY_ID=AKIA" in outputs
     assert "AKIAIOSFODNN7EXAMPLE" not in outputs
