@@ -179,3 +179,17 @@ def test_python_dash_m_works(project: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["summary"]["critical"] >= 1
+
+
+def test_allowlist_extension_in_ramparts_toml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custom = b"\x80\x02cmypkg.models\nNet\n)\x81."
+    (tmp_path / "net.pkl").write_bytes(custom)
+    code, out, _ = run(["scan", str(tmp_path)], capsys)
+    assert code == 1
+    assert "mypkg.models.Net" in out
+    cfg = tmp_path / "ramparts.toml"
+    cfg.write_text('[scan.models]\nallow = ["mypkg.*"]\n', encoding="utf-8")
+    code, out, _ = run(["--config", str(cfg), "scan", str(tmp_path)], capsys)
+    assert code == 0, out

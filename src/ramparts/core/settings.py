@@ -31,10 +31,30 @@ from pydantic_settings.sources.utils import parse_env_vars
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError, InputError
 
-__all__ = ["CONFIG_FILE", "ENV_PREFIX", "ScanSettings", "Settings", "load_settings"]
+__all__ = [
+    "CONFIG_FILE",
+    "ENV_PREFIX",
+    "ModelScanSettings",
+    "ScanSettings",
+    "Settings",
+    "load_settings",
+]
 
 CONFIG_FILE = "ramparts.toml"
 ENV_PREFIX = "RAMPARTS_"
+
+
+class ModelScanSettings(BaseModel):
+    """Choices of the model-file scanner (``[scan.models]`` in ramparts.toml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allow: tuple[str, ...] = Field(
+        default=(), description="extra pickle globals to trust: 'pkg.Class' or 'pkg.*'"
+    )
+    unsafe_allow: tuple[str, ...] = Field(
+        default=(), description="denylisted pickle globals to trust anyway (dangerous)"
+    )
 
 
 class ScanSettings(BaseModel):
@@ -50,6 +70,7 @@ class ScanSettings(BaseModel):
     exclude: tuple[str, ...] = Field(default=(), description="gitignore-style patterns")
     respect_gitignore: bool = True
     workers: int | None = Field(default=None, gt=0, description="default: number of CPUs")
+    models: ModelScanSettings = Field(default_factory=ModelScanSettings)
 
 
 class Settings(BaseSettings):

@@ -26,6 +26,7 @@ from ramparts.scan.models.formats import MODEL_EXTENSIONS, Format, expected_form
 from ramparts.scan.models.gguf import scan_gguf
 from ramparts.scan.models.keras import looks_like_keras_config, scan_hdf5_raw, scan_keras_config
 from ramparts.scan.models.onnx import scan_onnx
+from ramparts.scan.models.pickle_policy import DEFAULT_POLICY, PicklePolicy
 from ramparts.scan.models.pickle_scan import scan_pickle_stream
 from ramparts.scan.models.safetensors_fmt import scan_safetensors
 from ramparts.scan.models.tensorflow import looks_like_graph_def, scan_tf_graph
@@ -89,9 +90,22 @@ def _has_object_dtype(descr: object) -> bool:
     return True  # an unexpected descriptor shape: treat as objects, scan the payload
 
 
+@functools.lru_cache(maxsize=8)
+def _policy(allow: tuple[str, ...], unsafe_allow: tuple[str, ...]) -> PicklePolicy:
+    return DEFAULT_POLICY.extended(allow, unsafe_allow)
+
+
+def policy_for(ctx: ScanContext) -> PicklePolicy:
+    """The pickle policy of this run: the built-in allowlist plus ``[scan.models]``."""
+    models = ctx.settings.models
+    return _policy(models.allow, models.unsafe_allow)
+
+
 def _scan_pickle(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
     with item.open() as fh:
-        yield from scan_pickle_stream(fh, path=item.path, member=item.member)
+        yield from scan_pickle_stream(
+            fh, path=item.path, member=item.member, policy=policy_for(ctx)
+        )
     # A pickle followed by a zip is read as a pickle by loaders that start at byte 0
     # and as a zip by those that read the central directory: check both readings.
     if has_zip_trailer(item):
@@ -128,7 +142,9 @@ def _scan_numpy(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
     # allow_pickle=True. Scan that pickle like any other.
     with item.open() as fh:
         fh.seek(offset)
-        yield from scan_pickle_stream(fh, path=item.path, member=item.member)
+        yield from scan_pickle_stream(
+            fh, path=item.path, member=item.member, policy=policy_for(ctx)
+        )
 
 
 Handler = Callable[[ScanItem, ScanContext], Iterable[ScanOutput]]
