@@ -147,6 +147,26 @@ def test_local_header_name_mismatch(tmp_path: Path) -> None:
     data[name_at : name_at + 16] = b"archive/evil.pkl"
     (tmp_path / "mismatch.pt").write_bytes(bytes(data))
     assert "RMP-ZIP-004" in rules(scan(tmp_path))
+    # the same trick hiding a payload: the content is still read and judged
+    evil = bytearray(zip_bytes({"archive/data.pkl": EVIL}))
+    evil[name_at : name_at + 16] = b"archive/evil.pkl"
+    (tmp_path / "mismatch.pt").write_bytes(bytes(evil))
+    report = scan(tmp_path)
+    assert "RMP-ZIP-004" in rules(report)
+    assert dangerous(report) == [("mismatch.pt", ("archive/data.pkl",))]
+
+
+@pytest.mark.parametrize(
+    "method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]
+)
+def test_bad_crc_does_not_hide_the_payload(tmp_path: Path, method: int) -> None:
+    padded = EVIL + b"N" * 10_000  # larger than a head, so the whole member is read
+    data = bytearray(zip_bytes({"archive/data.pkl": padded}, method))
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, cd + 16, 0xDEADBEEF)  # CRC in the central directory
+    struct.pack_into("<I", data, 14, 0xDEADBEEF)  # and in the local header
+    (tmp_path / "crc.pt").write_bytes(bytes(data))
+    assert dangerous(scan(tmp_path)) == [("crc.pt", ("archive/data.pkl",))]
 
 
 def test_encrypted_flag(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO
+from typing import IO, Any
 
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
@@ -210,10 +210,13 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
             for info in zf.infolist():
                 if info.is_dir() or info.filename in refused or info.flag_bits & 0x1:
                     continue
-                opener = functools.partial(zf.open, info)
+                # Members are read as lenient loaders (PyTorch's among them) read them:
+                # by the central directory, ignoring local names and CRCs, so that a
+                # trick which breaks strict readers cannot hide a payload from us.
+                opener = functools.partial(_member_opener, item, info)
                 try:
                     head = _head_of(opener)
-                except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+                except (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError) as exc:
                     yield _finding(
                         item,
                         "RMP-ZIP-006",
@@ -224,6 +227,124 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
                     )
                     continue
                 yield item.child(info.filename, info.file_size, head, opener)
+
+
+class _MemberReader(io.RawIOBase):
+    """A zip member's data, located through its local header and inflated as it is read.
+
+    This is how lenient loaders (PyTorch's among them) read members: by the central
+    directory's offset, ignoring the local name and the CRC. Memory stays bounded by
+    the chunk size whatever the member's size. Seeking backwards restarts the
+    decompression, as :mod:`zipfile` does.
+    """
+
+    def __init__(self, raw: IO[bytes], start: int, info: zipfile.ZipInfo) -> None:
+        if info.compress_type not in _MEMBER_DECOMPRESSORS:
+            raise ValueError(f"unsupported compression method {info.compress_type}")
+        self._raw = raw
+        self._start = start
+        self._compressed = info.compress_size
+        self._size = info.file_size
+        self._method = info.compress_type
+        self._restart()
+
+    def _restart(self) -> None:
+        self._raw.seek(self._start)
+        self._remaining = self._compressed
+        self._buf = b""
+        self._pos = 0
+        self._d = _MEMBER_DECOMPRESSORS[self._method]()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        target = max(0, base + offset)
+        if target < self._pos:
+            self._restart()
+        skip = bytearray(1 << 16)
+        while self._pos < target:
+            view = memoryview(skip)[: min(len(skip), target - self._pos)]
+            if not self.readinto(view):
+                break
+        return self._pos
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buf and self._remaining > 0:
+            chunk = self._raw.read(min(self._remaining, 1 << 20))
+            if not chunk:
+                self._remaining = 0
+                break
+            self._remaining -= len(chunk)
+            self._buf = chunk if self._d is None else self._d.decompress(chunk)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _ZipLzma:
+    """Zip's LZMA members carry a 4-byte version/size prefix and raw LZMA1 properties."""
+
+    def __init__(self) -> None:
+        self._d: lzma.LZMADecompressor | None = None
+        self._pending = b""
+
+    def decompress(self, data: bytes) -> bytes:
+        if self._d is None:
+            self._pending += data
+            if len(self._pending) < 4:
+                return b""
+            size = int.from_bytes(self._pending[2:4], "little")
+            if len(self._pending) < 4 + size:
+                return b""
+            props = self._pending[4 : 4 + size]
+            decode = lzma._decode_filter_properties  # type: ignore[attr-defined]  # noqa: SLF001
+            filters = [decode(lzma.FILTER_LZMA1, props)]
+            self._d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+            data, self._pending = self._pending[4 + size :], b""
+        return self._d.decompress(data)
+
+
+_MEMBER_DECOMPRESSORS: dict[int, Callable[[], Any]] = {
+    zipfile.ZIP_STORED: lambda: None,
+    zipfile.ZIP_DEFLATED: lambda: zlib.decompressobj(-15),
+    zipfile.ZIP_BZIP2: bz2.BZ2Decompressor,
+    zipfile.ZIP_LZMA: _ZipLzma,
+}
+
+
+def _data_start(raw: IO[bytes], info: zipfile.ZipInfo) -> int:
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER.size)
+    if len(header) < _LOCAL_HEADER.size:
+        raise EOFError("local header truncated")
+    name_len: int
+    extra_len: int
+    *_, name_len, extra_len = _LOCAL_HEADER.unpack(header)
+    return info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+
+
+def _member_opener(item: ScanItem, info: zipfile.ZipInfo) -> IO[bytes]:
+    raw = item.open()
+    try:
+        reader = _MemberReader(raw, _data_start(raw, info), info)
+    except BaseException:
+        raw.close()
+        raise
+    return io.BufferedReader(reader, buffer_size=1 << 20)
 
 
 def _prefix(item: ScanItem, raw: IO[bytes], size: int, *, scan: bool) -> Iterator[ScanOutput]:
