@@ -311,7 +311,7 @@ class _ZipLzma:
             if len(self._pending) < 4 + size:
                 return b""
             props = self._pending[4 : 4 + size]
-            decode = lzma._decode_filter_properties  # type: ignore[attr-defined]  # noqa: SLF001
+            decode = lzma._decode_filter_properties  # type: ignore[attr-defined]
             filters = [decode(lzma.FILTER_LZMA1, props)]
             self._d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
             data, self._pending = self._pending[4 + size :], b""
