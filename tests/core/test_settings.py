@@ -46,6 +46,18 @@ def test_library_never_reads_os_environ(tmp_path: Path, monkeypatch: pytest.Monk
     assert Settings().fail_on is Severity.HIGH
 
 
+def test_other_tools_variables_with_our_prefix_are_ignored(tmp_path: Path) -> None:
+    env = {"RAMPARTS_TEST_POSTGRES_URL": "postgresql://x", "RAMPARTS_REQUIRE_SERVICES": "1"}
+    assert load_settings(project_dir=tmp_path, environ=env) == Settings()
+
+
+def test_lists_from_env_and_file(tmp_path: Path) -> None:
+    project = write_toml(tmp_path, '[scan.models]\nallow = ["a.*"]\n')
+    s = load_settings(project_dir=project, environ={"RAMPARTS_SCAN__EXCLUDE": '["data/"]'})
+    assert s.scan.exclude == ("data/",)
+    assert s.scan.models.allow == ("a.*",)
+
+
 def test_secrets_are_secret_and_relative_state_dir_follows_the_file(tmp_path: Path) -> None:
     project = write_toml(tmp_path, 'state_dir = "state"\n')
     env = {"RAMPARTS_DATABASE_URL": "postgresql://u:hunter2@db/x"}
@@ -60,7 +72,9 @@ def test_secrets_are_secret_and_relative_state_dir_follows_the_file(tmp_path: Pa
     [
         ("fail_on = \n", {}, "invalid TOML"),
         ('fail_on = "worst"\n', {}, "unknown severity"),
-        ("", {"RAMPARTS_SCAN__MAX_ARCHIVE_DEPTH": "-1"}, "scan.max_archive_depth"),
+        ("", {"RAMPARTS_SCAN__MAX_ARCHIVE_DEPTH": "-1"}, "max_archive_depth must be >= 0"),
+        ("", {"RAMPARTS_SCAN__MAX_FILE_BYTES": "lots"}, "scan.max_file_bytes"),
+        ("", {"RAMPARTS_SCAN__EXCLUDE": "[oops"}, "not valid JSON"),
         ('colour = "red"\n', {}, "colour"),
     ],
 )

@@ -25,11 +25,10 @@ def show(state: AppState) -> None:
     variables (RAMPARTS_SCAN__MAX_FILE_BYTES nests with '__'), ramparts.toml,
     built-in defaults.
     """
+    from ramparts.core.settings import settings_to_dict  # noqa: PLC0415
+
     settings = state.settings()
-    data = settings.model_dump(mode="json")
-    for key in ("database_url", "redis_url"):
-        if data.get(key) is not None:
-            data[key] = "**********"
+    data = settings_to_dict(settings)
     data["effective_database_url"] = _mask(settings.sqlalchemy_url())
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 

@@ -9,18 +9,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from ramparts.cli.state import FORMATS, SEVERITIES, AppState
 from ramparts.core.report import RENDERERS
-from ramparts.core.report.table import report_renderable
 from ramparts.core.types import ExitCode, Report, Severity
 from ramparts.errors import InputError
 
@@ -73,6 +64,15 @@ def apply_report_options(
         state.fail_on = Severity.parse(fail_on)
 
 
+def _print_table(report: Report, *, stderr: bool, verbose: bool) -> None:
+    # rich costs start-up time; JSON and SARIF runs never import it.
+    from rich.console import Console  # noqa: PLC0415
+
+    from ramparts.core.report.table import report_renderable  # noqa: PLC0415
+
+    Console(stderr=stderr, highlight=False).print(report_renderable(report, verbose=verbose))
+
+
 def emit_report(state: AppState, report: Report, fail_on: Severity) -> ExitCode:
     """Write ``report`` in the chosen format and return the exit code it implies."""
     if state.output is not None:
@@ -83,9 +83,9 @@ def emit_report(state: AppState, report: Report, fail_on: Severity) -> ExitCode:
         except OSError as exc:
             raise InputError(f"cannot write {state.output}: {exc.strerror or exc}") from exc
         if not state.quiet and state.format != "table":
-            Console(stderr=True).print(report_renderable(report, verbose=state.verbose))
+            _print_table(report, stderr=True, verbose=state.verbose)
     elif state.format == "table":
-        Console(highlight=False).print(report_renderable(report, verbose=state.verbose))
+        _print_table(report, stderr=False, verbose=state.verbose)
     else:
         sys.stdout.write(RENDERERS[state.format](report))
         sys.stdout.flush()
@@ -101,7 +101,7 @@ class DelayedProgress:
     def __init__(self, *, enabled: bool, delay: float = 1.0) -> None:
         self._enabled = enabled and sys.stderr.isatty()
         self._delay = delay
-        self._progress: Progress | None = None
+        self._progress: Any = None
         self._task: Any = None
         self._t0 = 0.0
         self._total_bytes = 0
@@ -118,6 +118,15 @@ class DelayedProgress:
         if not self._enabled:
             return
         if self._progress is None and time.monotonic() - self._t0 >= self._delay:
+            from rich.console import Console  # noqa: PLC0415
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self._progress = Progress(
                 TextColumn("[bold]scanning"),
                 BarColumn(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,18 +86,16 @@ def _run(
     output: Path | None,
     fail_on: str | None,
 ) -> None:
-    from ramparts.cli.record import record_run  # noqa: PLC0415 (store only when asked)
     from ramparts.scan.interface import ScanContext  # noqa: PLC0415
     from ramparts.scan.registry import load  # noqa: PLC0415
     from ramparts.scan.runner import run_scan  # noqa: PLC0415
 
     apply_report_options(state, fmt, output, fail_on)
     settings = state.settings()
-    scan_settings = settings.scan.model_copy(
-        update={
-            "exclude": (*settings.scan.exclude, *exclude),
-            "respect_gitignore": settings.scan.respect_gitignore and not no_gitignore,
-        }
+    scan_settings = dataclasses.replace(
+        settings.scan,
+        exclude=(*settings.scan.exclude, *exclude),
+        respect_gitignore=settings.scan.respect_gitignore and not no_gitignore,
     )
     scanners = load(scanner_names)
     progress = DelayedProgress(enabled=not state.quiet)
@@ -114,6 +113,8 @@ def _run(
         state.verbose = True
     code = emit_report(state, report, settings.fail_on)
     if record:
+        from ramparts.cli.record import record_run  # noqa: PLC0415 (store only when asked)
+
         record_run(settings, report, code)
     raise click.exceptions.Exit(int(code))
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from ramparts.cli.logs import configure_logging
 from ramparts.core.settings import Settings, load_settings
 from ramparts.core.types import Severity
 
@@ -41,7 +40,11 @@ class AppState:
             settings = load_settings(environ=self.environ, overrides=flags, config_file=self.config)
             if overrides:
                 return settings
-            configure_logging("debug" if self.debug else settings.log_level)
+            level = "debug" if self.debug else settings.log_level
+            if level != "warning":  # structlog costs start-up time; the default needs none
+                from ramparts.cli.logs import configure_logging  # noqa: PLC0415
+
+                configure_logging(level)
             self._settings = settings
         return self._settings
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from ramparts.scan.interface import ScanError, Scanner
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "available", "load"]
 
@@ -34,6 +37,8 @@ BUILTIN: dict[str, tuple[str, Callable[[], Scanner]]] = {
 
 
 def _plugins() -> dict[str, Callable[[], Scanner]]:
+    from importlib.metadata import entry_points  # noqa: PLC0415 - costs start-up time
+
     found: dict[str, Callable[[], Scanner]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTIN:
@@ -60,8 +65,10 @@ def available() -> dict[str, str]:
 
 def load(names: Iterable[str] | None = None) -> list[Scanner]:
     """Instantiate the named scanners (default: all); unknown names raise :class:`ScanError`."""
-    plugins = _plugins()
-    wanted = list(names) if names is not None else [*BUILTIN, *plugins]
+    wanted = list(names) if names is not None else None
+    plugins = _plugins() if wanted is None or any(n not in BUILTIN for n in wanted) else {}
+    if wanted is None:
+        wanted = [*BUILTIN, *plugins]
     scanners: list[Scanner] = []
     for name in wanted:
         if name in BUILTIN:

@@ -15,8 +15,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import Any
 
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
@@ -37,10 +36,13 @@ class FileEntry:
 @dataclass(frozen=True, slots=True)
 class _Rules:
     base: str
-    spec: pathspec.GitIgnoreSpec
+    spec: Any  # pathspec.GitIgnoreSpec
 
 
-def _spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+def _spec(lines: list[str]) -> Any:
+    # Imported on the first .gitignore or exclude: a lone model file needs no matcher.
+    import pathspec  # noqa: PLC0415
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 

@@ -8,10 +8,17 @@ from collections.abc import Callable
 
 from ramparts.core.report.json_report import JSON_SCHEMA_VERSION, render_json, report_to_dict
 from ramparts.core.report.sarif import SARIF_SCHEMA_URI, render_sarif
-from ramparts.core.report.table import render_table
 from ramparts.core.types import Report
 
 Renderer = Callable[[Report], str]
+
+
+def render_table(report: Report) -> str:
+    """``report`` as plain text (no colour); rich is imported only for this format."""
+    from ramparts.core.report.table import render_table as render  # noqa: PLC0415
+
+    return render(report)
+
 
 RENDERERS: dict[str, Renderer] = {
     "table": render_table,

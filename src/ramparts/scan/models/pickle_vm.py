@@ -125,6 +125,7 @@ def _data_run_pattern() -> re.Pattern[bytes]:
 _DATA_RUN: re.Pattern[bytes] | None = None
 _LONG_DATA = {0x58: 4, 0x42: 4, 0x54: 4, 0x8D: 8, 0x8E: 8, 0x96: 8}  # length width
 _CHUNK = 1 << 20
+_FAST_PATH_MIN = 1 << 20
 
 
 def _data_only(view: memoryview, pos: int) -> int | None:
@@ -168,7 +169,9 @@ def interpret(buf: bytes | memoryview, *, max_pickles: int = 64) -> Iterator[Pic
         if count and not _starts_pickle(view, pos):
             return
         result = PickleResult(start=pos)
-        end = _data_only(view, pos)
+        # The data-only fast path pays for itself on big pickles; compiling its
+        # pattern (about 15 ms) would dominate the scan of a small one.
+        end = _data_only(view, pos) if size - pos >= _FAST_PATH_MIN else None
         pos = end if end is not None else _run(view, pos, result)
         if count and result.error is not None and not result.refs and not result.ext_codes:
             return  # trailing bytes that merely looked like a pickle
