@@ -211,3 +211,20 @@ def test_benign_files_are_clean(tmp_path: Path) -> None:
     report = scan(tmp_path)
     assert report.findings == ()
     assert report.errors == ()
+
+
+@pytest.mark.parametrize(
+    ("magic", "kind"),
+    [
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7z"),
+        (b"\x04\x22\x4d\x18", "lz4"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+    ],
+)
+def test_containers_we_do_not_open_fail_closed(tmp_path: Path, magic: bytes, kind: str) -> None:
+    (tmp_path / "model.pt").write_bytes(magic + b"\0" * 64)
+    report = scan(tmp_path)
+    refused = [f for f in report.findings if f.rule_id == "RMP-ARCHIVE-005"]
+    assert refused
+    assert kind in refused[0].title
+    assert report.exit_code(report.findings[0].severity).value == 1

@@ -342,3 +342,53 @@ json_like = st.recursive(
 @given(json_like, st.integers(min_value=0, max_value=5))
 def test_random_plain_data_is_clean(obj: object, protocol: int) -> None:
     assert scan(pickle.dumps(obj, protocol=protocol)) == []
+
+
+def joblib_array(rows: int, cols: int, payload_after: bytes = b"") -> bytes:
+    """The layout joblib writes: wrapper, state dict, BUILD, padding, raw array bytes."""
+    dtype = (
+        g("numpy", "dtype")
+        + s("f8")
+        + b"\x89\x88\x87R(K\x03"
+        + s("<")
+        + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    )
+    state = (
+        b"}("
+        + s("subclass")
+        + g("numpy", "ndarray")
+        + s("shape")
+        + b"K"
+        + bytes([rows])
+        + b"K"
+        + bytes([cols])
+        + b"\x86"
+        + s("order")
+        + s("C")
+        + s("dtype")
+        + dtype
+        + s("allow_mmap")
+        + b"\x88"
+        + s("numpy_array_alignment_bytes")
+        + b"K\x10u"
+    )
+    head = (
+        P4
+        + b"}("
+        + s("w")
+        + g("joblib.numpy_pickle", "NumpyArrayWrapper")
+        + b")\x81"
+        + state
+        + b"b"
+    )
+    # padding length byte + padding, then rows*cols float64 values that look like opcodes
+    raw = b"\x03\xff\xff\xff" + b"R" * (rows * cols * 8)
+    return head + raw + payload_after + b"u."
+
+
+def test_joblib_array_bytes_are_stepped_over() -> None:
+    assert scan(joblib_array(4, 4)) == []
+    evil_after = s("x") + g("os", "system") + s("id") + b"\x85R"
+    found = critical(scan(joblib_array(4, 4, evil_after)))
+    assert found
+    assert "os.system('id')" in (found[0].evidence or "")

@@ -520,3 +520,21 @@ class _Window(io.RawIOBase):
 
 def _reopen(spool: IO[bytes]) -> IO[bytes]:
     return io.BufferedReader(_Window(spool), buffer_size=1 << 20)
+
+
+def refuse_unsupported(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[ScanOutput]:
+    """A container format we recognise but do not open: fail closed with a finding.
+
+    A model wrapped in 7z was how nullifAI slipped past scanners that only knew zip; a
+    file whose content cannot be inspected must not pass as clean.
+    """
+    yield _finding(
+        item,
+        "RMP-ARCHIVE-005",
+        f"{kind} archive not inspected",
+        f"the content is a {kind} archive, which ramparts does not open yet; what it holds "
+        "was not checked",
+        Severity.HIGH,
+        references=("CWE-693", "AML.T0010.003", "OWASP LLM03:2025"),
+        remediation=f"Unpack the {kind} archive and scan its contents before anyone loads them.",
+    )

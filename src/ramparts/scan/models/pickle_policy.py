@@ -121,6 +121,17 @@ _ALLOW = _names(
     # not torch.storage._load_from_bytes: it calls torch.load on nested bytes
     ("torch.storage", ("UntypedStorage", "TypedStorage")),
     ("torch.nn.parameter", ("Parameter",)),
+    (
+        "torch.jit._pickle",
+        (
+            "build_intlist",
+            "build_tensorlist",
+            "build_doublelist",
+            "build_boollist",
+            "build_tensor_from_id",
+            "restore_type_tag",
+        ),
+    ),
     ("torch.serialization", ("_get_layout",)),
     ("collections", ("OrderedDict", "defaultdict", "deque", "Counter")),
     ("builtins", _SAFE_BUILTINS),
@@ -164,6 +175,9 @@ _ALLOW = _names(
 # Estimator modules whose public classes are data holders rebuilt through
 # copyreg._reconstructor and __setstate__ (never callables that act on the host).
 _ALLOW_PATTERNS = (
+    # TorchScript classes compiled from the archive's code/ (TorchScript, not Python);
+    # their __setstate__ methods are reported by the TorchScript code check.
+    "__torch__.*",
     "sklearn.linear_model._*.*",
     "sklearn.ensemble._*.*",
     "sklearn.tree._classes.*",

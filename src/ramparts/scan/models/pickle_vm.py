@@ -88,7 +88,14 @@ class _Malformed(Exception):  # noqa: N818 - internal control flow, never escape
 
 
 def _node(value: object) -> bool:
-    return isinstance(value, Ref | Call | _Bag)
+    return isinstance(value, Ref | Call | _Bag) or (isinstance(value, _Dict) and bool(value.nodes))
+
+
+def _plain(value: object) -> bool:
+    """Values the memo need not keep: constants, ints, dicts of plain data."""
+    return (
+        value is CONST or isinstance(value, int) or (isinstance(value, _Dict) and not value.nodes)
+    )
 
 
 def _collapse(items: list[object]) -> object:
@@ -221,7 +228,7 @@ def _run(view: memoryview, pos: int, out: PickleResult) -> int:  # noqa: PLR0912
                 if not stack:
                     raise _Malformed("MEMOIZE on an empty stack")
                 value = stack[-1]
-                if value is not CONST:
+                if not _plain(value):
                     if not isinstance(value, str):
                         memo[memo_next] = value
                     elif memo_strings < _MAX_MEMO_STRINGS:
@@ -235,10 +242,19 @@ def _run(view: memoryview, pos: int, out: PickleResult) -> int:  # noqa: PLR0912
                     raise _Malformed("string runs past the end")
                 stack.append(bytes(view[pos : pos + n]).decode("utf-8", "surrogatepass"))
                 pos += n
-            elif op in (0x4B, 0x4A, 0x4D, 0x88, 0x89, 0x4E, 0x29, 0x5D, 0x7D, 0x8F):
-                # BININT1, BININT, BININT2, NEWTRUE, NEWFALSE, NONE, EMPTY_TUPLE,
-                # EMPTY_LIST, EMPTY_DICT, EMPTY_SET
-                pos += {0x4B: 1, 0x4A: 4, 0x4D: 2}.get(op, 0)
+            elif op == 0x4B:  # BININT1 (small ints are kept: array shapes need them)
+                stack.append(view[pos])
+                pos += 1
+            elif op == 0x4D:  # BININT2
+                stack.append(view[pos] | view[pos + 1] << 8)
+                pos += 2
+            elif op == 0x4A:  # BININT
+                stack.append(unpack_from("<i", view, pos)[0])
+                pos += 4
+            elif op == 0x7D:  # EMPTY_DICT: small dicts keep their string keys (array state)
+                stack.append(_Dict())
+            elif op in (0x88, 0x89, 0x4E, 0x29, 0x5D, 0x8F):
+                # NEWTRUE, NEWFALSE, NONE, EMPTY_TUPLE, EMPTY_LIST, EMPTY_SET
                 stack.append(CONST)
             elif op == 0x71:  # BINPUT
                 _put(memo, view[pos], stack)
@@ -254,6 +270,8 @@ def _run(view: memoryview, pos: int, out: PickleResult) -> int:  # noqa: PLR0912
                 stack = metastack.pop()
                 if not stack:
                     raise _Malformed("container missing under items")
+                if op == 0x75 and isinstance(stack[-1], _Dict):
+                    stack[-1].update(items)
                 if any(_node(v) for v in items):
                     _attach(stack, [v for v in items if _node(v)])
             elif op == 0x95:  # FRAME
@@ -280,6 +298,8 @@ def _run(view: memoryview, pos: int, out: PickleResult) -> int:  # noqa: PLR0912
                     raise _Malformed("SETITEM/APPEND with missing operands")
                 items = stack[-k:]
                 del stack[-k:]
+                if op == 0x73 and isinstance(stack[-1], _Dict):
+                    stack[-1].update(items)
                 if any(_node(v) for v in items):
                     _attach(stack, [v for v in items if _node(v)])
             elif op in (0x58, 0x8D):  # BINUNICODE, BINUNICODE8
@@ -384,6 +404,10 @@ def _run(view: memoryview, pos: int, out: PickleResult) -> int:  # noqa: PLR0912
                     raise _Malformed("BUILD with missing operands")
                 state = stack.pop()
                 target = stack[-1]
+                if isinstance(state, _Dict) and _is_joblib_array(target):
+                    # joblib writes the array's bytes (or a nested pickle of an object
+                    # array) right after this BUILD; step over them as joblib reads them.
+                    pos = _skip_joblib_array(view, pos, state, out)
                 if isinstance(target, Ref | Call) or _node(state):
                     calls.append(
                         Call(
@@ -499,10 +523,69 @@ def _run(view: memoryview, pos: int, out: PickleResult) -> int:  # noqa: PLR0912
     return size
 
 
+class _Dict:
+    """A dict under construction: its first string-keyed items, for array metadata."""
+
+    __slots__ = ("items", "nodes")
+
+    def __init__(self) -> None:
+        self.items: dict[str, object] = {}
+        self.nodes: list[object] = []  # references and calls stored in it
+
+    def update(self, flat: list[object]) -> None:
+        for key, value in zip(flat[::2], flat[1::2], strict=False):
+            if isinstance(key, str) and len(self.items) < _MAX_ITEMS:
+                self.items[key] = value
+
+
+def _is_joblib_array(target: object) -> bool:
+    return (
+        isinstance(target, Call)
+        and isinstance(target.func, Ref)
+        and target.func.module == "joblib.numpy_pickle"
+        and target.func.name == "NumpyArrayWrapper"
+    )
+
+
+_DTYPE_CODE = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)$")
+
+
+def _skip_joblib_array(view: memoryview, pos: int, state: _Dict, out: PickleResult) -> int:
+    dtype = state.items.get("dtype")
+    code = dtype.args[0] if isinstance(dtype, Call) and dtype.args else None
+    match = _DTYPE_CODE.match(code) if isinstance(code, str) else None
+    if match is None:
+        raise _Malformed("joblib array with an unreadable dtype")
+    kind, digits = match.group(1), match.group(2)
+    if kind == "O":
+        # Object arrays are a nested pickle read by a fresh unpickler: interpret it too.
+        nested = PickleResult(start=pos)
+        end = _run(view, pos, nested)
+        out.refs.extend(nested.refs)
+        out.calls.extend(nested.calls)
+        out.ext_codes.extend(nested.ext_codes)
+        if nested.error is not None:
+            raise _Malformed(f"nested pickle of a joblib array: {nested.error}")
+        return end
+    shape = state.items.get("shape")
+    if not (isinstance(shape, tuple) and all(isinstance(d, int) and d >= 0 for d in shape)):
+        raise _Malformed("joblib array with an unreadable shape")
+    itemsize = int(digits or "1") * (4 if kind == "U" else 1)
+    if "numpy_array_alignment_bytes" in state.items:
+        pos += 1 + view[pos]  # one byte of padding length, then the padding
+    count = 1
+    for d in shape:
+        count *= d
+    end = pos + count * itemsize
+    if end > len(view):
+        raise _Malformed("joblib array data runs past the end")
+    return end
+
+
 def _attach(stack: list[object], nodes: list[object]) -> None:
     """Record that the container on top of the stack now holds ``nodes``."""
     target = stack[-1]
-    if isinstance(target, _Bag):
+    if isinstance(target, _Bag | _Dict):
         if len(target.nodes) < _MAX_REFS:
             target.nodes.extend(nodes)
     else:
@@ -513,7 +596,7 @@ def _put(memo: dict[int, object], idx: int, stack: list[object]) -> None:
     if not stack:
         raise _Malformed("PUT on an empty stack")
     value = stack[-1]
-    if value is CONST:
+    if _plain(value):
         memo.pop(idx, None)
     else:
         memo[idx] = _short(value)

@@ -21,6 +21,7 @@ from ramparts.scan.models.containers import (
     open_compressed,
     open_tar,
     open_zip,
+    refuse_unsupported,
 )
 from ramparts.scan.models.formats import MODEL_EXTENSIONS, Format, expected_formats, sniff
 from ramparts.scan.models.gguf import scan_gguf
@@ -30,6 +31,7 @@ from ramparts.scan.models.pickle_policy import DEFAULT_POLICY, PicklePolicy
 from ramparts.scan.models.pickle_scan import scan_pickle_stream
 from ramparts.scan.models.safetensors_fmt import scan_safetensors
 from ramparts.scan.models.tensorflow import looks_like_graph_def, scan_tf_graph
+from ramparts.scan.models.torchscript import is_torchscript_code, scan_torchscript_code
 
 __all__ = ["ModelScanner"]
 
@@ -157,6 +159,9 @@ _HANDLERS: dict[Format, Handler] = {
     Format.BZIP2: functools.partial(open_compressed, kind="bzip2"),
     Format.XZ: functools.partial(open_compressed, kind="xz"),
     Format.ZLIB: functools.partial(open_compressed, kind="zlib"),
+    Format.SEVENZIP: functools.partial(refuse_unsupported, kind="7z"),
+    Format.LZ4: functools.partial(refuse_unsupported, kind="lz4"),
+    Format.ZSTD: functools.partial(refuse_unsupported, kind="zstd"),
     Format.NUMPY: _scan_numpy,
     Format.SAFETENSORS: scan_safetensors,
     Format.GGUF: scan_gguf,
@@ -178,7 +183,7 @@ class ModelScanner(Scanner):
 
     def accepts(self, item: ScanItem) -> bool:
         """Items whose content is a handled format, or whose name promises a model file."""
-        if sniff(item.head) in _HANDLERS or self._keras_config(item):
+        if sniff(item.head) in _HANDLERS or self._keras_config(item) or is_torchscript_code(item):
             return True
         name = item.name.lower()
         dot = name.rfind(".")
@@ -197,6 +202,8 @@ class ModelScanner(Scanner):
         handler = _HANDLERS.get(fmt)
         if handler is not None:
             yield from handler(item, ctx)
+        elif is_torchscript_code(item):
+            yield from scan_torchscript_code(item, ctx)
         elif self._keras_config(item):
             yield from scan_keras_config(item, ctx)
         elif looks_like_graph_def(item.head, item.name.lower()):
