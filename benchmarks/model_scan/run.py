@@ -1,0 +1,219 @@
+"""Model-file scanners side by side: ramparts, picklescan, modelscan, fickling, ModelAudit.
+
+    python benchmarks/model_scan/run.py [--big] [--tools ramparts,picklescan,...]
+
+1. Creates two virtualenvs beside this script if missing: ``.venv-corpus`` (torch
+   2.13.0 CPU, numpy, scikit-learn, joblib, safetensors, keras, h5py, onnx, gguf) to
+   build the corpus, and ``.venv-peers`` (picklescan, modelscan, fickling, modelaudit).
+   Peers are never added to ramparts' own dependencies.
+2. Builds the labelled corpus with ``make_corpus.py`` (``--big`` adds a 1 GiB
+   ``torch.save`` checkpoint and a pickle of 3 million small objects).
+3. Runs every tool on every file, one process per file, and records the exit code,
+   wall seconds and peak memory of each run (``os.wait4``).
+
+"Flagged" means exit code 1, the code each tool uses for "issues found". Results go
+to ``out/results.json`` and a Markdown summary is printed (paste it into
+docs/benchmarks.md with the command line). Malicious samples are never loaded: the
+peers are static scanners too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCH = HERE.parent
+ROOT = BENCH.parent
+CORPUS_VENV = BENCH / ".venv-corpus"
+PEERS_VENV = BENCH / ".venv-peers"
+CORPUS_PACKAGES = [
+    "torch==2.13.0",
+    "numpy",
+    "scikit-learn",
+    "joblib",
+    "safetensors",
+    "keras",
+    "h5py",
+    "onnx",
+    "gguf",
+]
+PEER_PACKAGES = ["picklescan", "modelscan", "fickling", "modelaudit"]
+TOOLS = ("ramparts", "picklescan", "modelscan", "fickling", "modelaudit")
+
+
+def ensure_venv(path: Path, packages: list[str]) -> Path:
+    python = path / "bin" / "python"
+    marker = path / ".installed"
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+        marker.write_text("\n".join(packages) + "\n")
+    return path / "bin"
+
+
+def command(tool: str, path: Path, peers: Path, ramparts: Path) -> list[str]:
+    return {
+        "ramparts": [str(ramparts), "-q", "-f", "json", "scan", "models", str(path)],
+        "picklescan": [str(peers / "picklescan"), "--path", str(path)],
+        "modelscan": [str(peers / "modelscan"), "-p", str(path)],
+        "fickling": [str(peers / "fickling"), "--check-safety", str(path)],
+        "modelaudit": [str(peers / "modelaudit"), "scan", "--no-cache", str(path)],
+    }[tool]
+
+
+def measure(cmd: list[str], timeout: float) -> dict[str, float | int | str]:
+    """Run ``cmd``; return exit code, wall seconds and peak RSS (MiB) of that process."""
+    env = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "NO_COLOR": "1"}
+    with tempfile.TemporaryDirectory() as cwd:  # fickling writes its results file to cwd
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                return {"exit": "timeout", "seconds": timeout, "rss_mib": usage.ru_maxrss / 1024}
+            time.sleep(0.002)
+        seconds = time.perf_counter() - start
+        stderr = proc.stderr.read().decode("utf-8", "replace")[-300:] if proc.stderr else ""
+        proc.stderr.close() if proc.stderr else None
+    code = os.waitstatus_to_exitcode(status)
+    return {
+        "exit": code,
+        "seconds": round(seconds, 4),
+        "rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "stderr": stderr,
+    }
+
+
+def table(rows: list[list[str]]) -> str:
+    head, *body = rows
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="include the 1 GiB and 3M-object files")
+    parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--ramparts", type=Path, default=ROOT / ".venv" / "bin" / "ramparts")
+    args = parser.parse_args()
+    tools = [t for t in args.tools.split(",") if t]
+    corpus_bin = ensure_venv(CORPUS_VENV, CORPUS_PACKAGES)
+    peers = ensure_venv(PEERS_VENV, PEER_PACKAGES)
+    corpus = args.out / "corpus"
+    if corpus.exists():
+        shutil.rmtree(corpus / "malicious", ignore_errors=True)
+        shutil.rmtree(corpus / "benign", ignore_errors=True)
+    build = [str(corpus_bin / "python"), str(HERE / "make_corpus.py"), str(corpus)]
+    subprocess.run([*build, "--big"] if args.big else build, check=True)
+    labels = json.loads((corpus / "labels.json").read_text())
+
+    results: dict[str, dict[str, dict[str, object]]] = {t: {} for t in tools}
+    for group in ("malicious", "benign", "big"):
+        for name in labels.get(group, {}):
+            path = corpus / group / name
+            for tool in tools:
+                timeout = 900 if group == "big" else 120
+                results[tool][f"{group}/{name}"] = measure(
+                    command(tool, path, peers, args.ramparts), timeout
+                )
+                print(
+                    f"{tool:11} {group}/{name}: {results[tool][f'{group}/{name}']['exit']}",
+                    file=sys.stderr,
+                )
+    # Directory mode: one process over the whole corpus, as a CI step would run it
+    # (fickling has no directory mode). Start-up is paid once instead of per file.
+    files = len(labels["malicious"]) + len(labels["benign"])
+    directory: dict[str, dict[str, object]] = {}
+    for tool in tools:
+        if tool == "fickling":
+            continue
+        runs = [
+            measure(command(tool, corpus / g, peers, args.ramparts), 900)
+            for g in ("malicious", "benign")
+        ]
+        directory[tool] = {
+            "seconds": round(sum(float(r["seconds"]) for r in runs), 3),
+            "per_file": round(sum(float(r["seconds"]) for r in runs) / files, 4),
+            "exits": [r["exit"] for r in runs],
+        }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(
+        json.dumps({"labels": labels, "results": results, "directory": directory}, indent=1)
+    )
+
+    mal = list(labels["malicious"])
+    ben = list(labels["benign"])
+    summary = [
+        ["tool", "malicious flagged", "benign flagged", "benign errors", "median s/file", "max MiB"]
+    ]
+    for tool in tools:
+        r = results[tool]
+        flagged = sum(1 for n in mal if r[f"malicious/{n}"]["exit"] == 1)
+        fp = sum(1 for n in ben if r[f"benign/{n}"]["exit"] == 1)
+        err = sum(1 for n in ben if r[f"benign/{n}"]["exit"] not in (0, 1, 3))
+        secs = [float(r[k]["seconds"]) for k in r if not k.startswith("big/")]
+        rss = max(float(r[k]["rss_mib"]) for k in r if not k.startswith("big/"))
+        summary.append(
+            [
+                tool,
+                f"{flagged}/{len(mal)} ({100 * flagged // len(mal)}%)",
+                f"{fp}/{len(ben)}",
+                str(err),
+                f"{statistics.median(secs):.3f}",
+                f"{rss:.0f}",
+            ]
+        )
+    print("## Detection\n\n" + table(summary))
+
+    dirs = [["tool", "whole corpus, s", "s per file", "exit (malicious dir, benign dir)"]]
+    for tool, d in directory.items():
+        dirs.append([tool, str(d["seconds"]), str(d["per_file"]), str(d["exits"])])
+    print(f"\n## Directory mode ({files} files, one process per folder)\n\n" + table(dirs))
+
+    rows = [["sample", "technique", *tools]]
+    for n in mal:
+        marks = ["D" if results[t][f"malicious/{n}"]["exit"] == 1 else "." for t in tools]
+        rows.append([n.split("_")[0], labels["malicious"][n], *marks])
+    print("\n## Per technique (D flagged, . missed)\n\n" + table(rows))
+
+    fps = [["benign file", *tools]]
+    for n in ben:
+        marks = [str(results[t][f"benign/{n}"]["exit"]) for t in tools]
+        if any(m != "0" for m in marks):
+            fps.append([n, *marks])
+    print("\n## Benign files with a non-zero exit (exit codes)\n\n" + table(fps))
+
+    if labels.get("big"):
+        big = [["file", "size MB", *[f"{t} s / MiB / exit" for t in tools]]]
+        for n in labels["big"]:
+            size = (corpus / "big" / n).stat().st_size / 1e6
+            cells = []
+            for t in tools:
+                r = results[t][f"big/{n}"]
+                cells.append(f"{r['seconds']} / {r['rss_mib']:.0f} / {r['exit']}")
+            big.append([n, f"{size:.0f}", *cells])
+        print("\n## Throughput\n\n" + table(big))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
