@@ -46,6 +46,8 @@ def _finding(
     offset: int | None = None,
     member: str | None = None,
 ) -> Finding:
+    if offset is not None and offset < 0:
+        offset = None  # a corrupt directory can claim offsets before the file
     loc = item.location(offset=offset)
     if member is not None:
         loc = type(loc)(loc.path, member=(*loc.member, member), offset=offset)
@@ -69,6 +71,8 @@ def _head_of(opener: Callable[[], IO[bytes]]) -> bytes:
 
 
 def _read_local_header(raw: IO[bytes], info: zipfile.ZipInfo) -> tuple[int, int, int, bytes] | None:
+    if info.header_offset < 0:  # a corrupt central directory can point before the file
+        return None
     raw.seek(info.header_offset)
     data = raw.read(_LOCAL_HEADER.size)
     if len(data) < _LOCAL_HEADER.size:
@@ -187,7 +191,14 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
     with item.open() as raw:
         try:
             zf = zipfile.ZipFile(raw)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+            struct.error,
+        ) as exc:
             yield _finding(
                 item,
                 "RMP-ZIP-005",
@@ -204,11 +215,11 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
             refused = {f.location.member[-1] for f in limit_findings if f.location.member}
             if any(not f.location.member for f in limit_findings):
                 return  # the archive as a whole is over a limit: open none of it
-            first = min((i.header_offset for i in zf.infolist()), default=0)
+            first = max(0, min((i.header_offset for i in zf.infolist()), default=0))
             if first > 0:
                 yield from _prefix(item, raw, first, scan=scan_prefix)
             for info in zf.infolist():
-                if info.is_dir() or info.filename in refused or info.flag_bits & 0x1:
+                if info.filename.endswith("/") or info.filename in refused or info.flag_bits & 0x1:
                     continue
                 # Members are read as lenient loaders (PyTorch's among them) read them:
                 # by the central directory, ignoring local names and CRCs, so that a
@@ -327,6 +338,8 @@ _MEMBER_DECOMPRESSORS: dict[int, Callable[[], Any]] = {
 
 
 def _data_start(raw: IO[bytes], info: zipfile.ZipInfo) -> int:
+    if info.header_offset < 0:
+        raise EOFError("member offset points before the archive")
     raw.seek(info.header_offset)
     header = raw.read(_LOCAL_HEADER.size)
     if len(header) < _LOCAL_HEADER.size:
