@@ -11,6 +11,7 @@ import enum
 import io
 import pickletools
 import struct
+import warnings
 from collections.abc import Callable
 
 from ramparts.scan.interface import HEAD_SIZE
@@ -97,13 +98,15 @@ def looks_like_pickle(head: bytes) -> bool:
     # (pickletools.genops only decodes opcodes, it never executes them), so that text
     # files that happen to start with "(" or "I" are not taken for pickles.
     ops = 0
-    try:
-        for opcode, _, _ in pickletools.genops(io.BytesIO(head)):
-            ops += 1
-            if opcode.name == "STOP" or ops >= 8:
-                return True
-    except (ValueError, EOFError, UnicodeDecodeError, IndexError, struct.error):
-        return ops >= 4 and len(head) == HEAD_SIZE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # genops warns on invalid escapes in hostile text
+        try:
+            for opcode, _, _ in pickletools.genops(io.BytesIO(head)):
+                ops += 1
+                if opcode.name == "STOP" or ops >= 8:
+                    return True
+        except (ValueError, EOFError, UnicodeDecodeError, IndexError, struct.error):
+            return ops >= 4 and len(head) == HEAD_SIZE
     return False
 
 

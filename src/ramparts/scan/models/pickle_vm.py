@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import re
 import struct
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -612,7 +613,12 @@ def _int(raw: bytes) -> int:
 def _py2_string(raw: bytes) -> str:
     if len(raw) < 2 or raw[0] != raw[-1] or raw[:1] not in (b"'", b'"'):
         raise _Malformed("STRING argument is not quoted")
-    return _DECODE_ESCAPE(raw[1:-1][: _MAX_STR * 4])[0].decode("latin-1")[:_MAX_STR]
+    with warnings.catch_warnings():
+        # Invalid escapes in hostile input only warn (DeprecationWarning); never let that
+        # surface as an error or as noise on stderr.
+        warnings.simplefilter("ignore")
+        decoded = _DECODE_ESCAPE(raw[1:-1][: _MAX_STR * 4])[0]
+    return decoded.decode("latin-1")[:_MAX_STR]
 
 
 def _as_args(args: object) -> tuple[object, ...]:
