@@ -35,6 +35,7 @@ BENCH = HERE.parent
 ROOT = BENCH.parent
 CORPUS_VENV = BENCH / ".venv-corpus"
 PEERS_VENV = BENCH / ".venv-peers"
+RAMPARTS_VENV = BENCH / ".venv-ramparts"
 CORPUS_PACKAGES = [
     "torch==2.13.0",
     "numpy",
@@ -113,11 +114,34 @@ def main() -> int:
     parser.add_argument("--big", action="store_true", help="include the 1 GiB and 3M-object files")
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--out", type=Path, default=HERE / "out")
-    parser.add_argument("--ramparts", type=Path, default=ROOT / ".venv" / "bin" / "ramparts")
+    parser.add_argument(
+        "--ramparts",
+        type=Path,
+        default=None,
+        help="ramparts executable (default: a regular, non-editable install of this checkout)",
+    )
     args = parser.parse_args()
     tools = [t for t in args.tools.split(",") if t]
     corpus_bin = ensure_venv(CORPUS_VENV, CORPUS_PACKAGES)
     peers = ensure_venv(PEERS_VENV, PEER_PACKAGES)
+    if args.ramparts is None:
+        # Installed as users install it (pip compiles bytecode), like the peers.
+        rbin = ensure_venv(RAMPARTS_VENV, [])
+        subprocess.run(
+            [
+                str(rbin / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--force-reinstall",
+                "--no-deps",
+                str(ROOT),
+            ],
+            check=True,
+        )
+        subprocess.run([str(rbin / "python"), "-m", "pip", "install", "-q", str(ROOT)], check=True)
+        args.ramparts = rbin / "ramparts"
     corpus = args.out / "corpus"
     if corpus.exists():
         shutil.rmtree(corpus / "malicious", ignore_errors=True)
