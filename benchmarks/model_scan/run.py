@@ -76,10 +76,12 @@ def measure(cmd: list[str], timeout: float) -> dict[str, float | int | str]:
     """Run ``cmd``; return exit code, wall seconds and peak RSS (MiB) of that process."""
     env = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "NO_COLOR": "1"}
     with tempfile.TemporaryDirectory() as cwd:  # fickling writes its results file to cwd
+        # stderr goes to a file, not a pipe: a tool that writes more than a pipe holds
+        # (ModelAudit's warnings on big files) would block forever on a full pipe.
+        err_path = Path(cwd) / "stderr.txt"
+        err_file = err_path.open("wb")
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err_file)
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -88,11 +90,12 @@ def measure(cmd: list[str], timeout: float) -> dict[str, float | int | str]:
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
+                err_file.close()
                 return {"exit": "timeout", "seconds": timeout, "rss_mib": usage.ru_maxrss / 1024}
             time.sleep(0.002)
         seconds = time.perf_counter() - start
-        stderr = proc.stderr.read().decode("utf-8", "replace")[-300:] if proc.stderr else ""
-        proc.stderr.close() if proc.stderr else None
+        err_file.close()
+        stderr = err_path.read_bytes()[-300:].decode("utf-8", "replace")
     code = os.waitstatus_to_exitcode(status)
     return {
         "exit": code,
