@@ -8,13 +8,10 @@ the two can be reported (a pickle named ``.safetensors`` is an evasion, not a ty
 from __future__ import annotations
 
 import enum
-import io
-import pickletools
 import struct
-import warnings
 from collections.abc import Callable
 
-from ramparts.scan.interface import HEAD_SIZE
+from ramparts.scan.models.pickle_scan import looks_like_pickle
 from ramparts.scan.models.protobuf import Field, leading_fields
 
 __all__ = ["MODEL_EXTENSIONS", "Format", "expected_formats", "looks_like_pickle", "sniff"]
@@ -82,33 +79,6 @@ _EXPECTED: dict[str, frozenset[Format]] = {
 
 MODEL_EXTENSIONS = frozenset(_EXPECTED) | {".pb", ".tflite", ".mar", ".nemo"}
 """Extensions that mark a file as a model artefact worth a format check."""
-
-# Opcodes a protocol 0/1 pickle may start with: MARK, GLOBAL, EMPTY_DICT/LIST/TUPLE,
-# INT/LONG/STRING/UNICODE/FLOAT pushes, NONE, PERSID/BINPERSID, BININT*.
-_PROTO0_FIRST = frozenset(b"(c}])NILSVFPQJKMGUTXB")
-
-
-def looks_like_pickle(head: bytes) -> bool:
-    """Whether ``head`` starts a pickle of any protocol."""
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
-        return True
-    if not head or head[0] not in _PROTO0_FIRST:
-        return False
-    # Protocol 0/1 has no magic: accept only if the head parses as a run of opcodes
-    # (pickletools.genops only decodes opcodes, it never executes them), so that text
-    # files that happen to start with "(" or "I" are not taken for pickles.
-    ops = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # genops warns on invalid escapes in hostile text
-        try:
-            for opcode, _, _ in pickletools.genops(io.BytesIO(head)):
-                ops += 1
-                if opcode.name == "STOP" or ops >= 8:
-                    return True
-        except (ValueError, EOFError, UnicodeDecodeError, IndexError, struct.error):
-            return ops >= 4 and len(head) == HEAD_SIZE
-    return False
-
 
 def _looks_like_safetensors(head: bytes) -> bool:
     if len(head) < 10:

@@ -1,35 +1,68 @@
-"""Which globals a pickle may reference: an allowlist decides, a denylist grades.
+"""Which globals a pickle may name: an allowlist decides, a denylist grades.
 
-A pickle can only run code through the callables it imports (GLOBAL, INST,
-STACK_GLOBAL). A reference is **allowed** when it is on the allowlist of safe
-reconstruction functions and classes (PyTorch tensor rebuilds, NumPy arrays,
-collections, common estimators); anything else is a finding that names it. The
-denylist only raises the severity of references known to run commands, import code
-or touch files. A user policy may extend the allowlist, but cannot allow a denylisted
-name except through the deliberately named ``unsafe_allow``.
+A pickle can only run code through the callables it imports (``GLOBAL``, ``INST``,
+``STACK_GLOBAL``, ``EXT``). A global is **allowed** when it is on the allowlist of
+reconstruction functions and data classes (PyTorch tensor rebuilds, NumPy arrays,
+collections, datetime, common scikit-learn/XGBoost/LightGBM estimators); anything else
+is a finding that names it. The denylist only decides the severity: names known to run
+commands, import or evaluate code, touch files or the network, or re-enter a loader are
+**dangerous**, the rest **unknown**.
+
+The denylist matches module roots (``os`` covers ``os.path``), exact modules inside
+otherwise harmless packages (``numpy.testing``, ``torch.serialization``), final name
+parts (``system``, ``load``, ``Popen``...) and dunder attribute walks
+(``Foo.__init__.__globals__``), and it sees through the Python 2 names that the
+unpickler renames (``__builtin__``, ``copy_reg``, ``commands``).
+
+A user policy extends the allowlist with exact names (``pkg.Class``) and patterns
+(``pkg.*``; a pattern never matches a dotted attribute walk). It cannot allow a
+denylisted name, except through the deliberately named ``unsafe_allow``, which warns.
 """
 
 from __future__ import annotations
 
+import _compat_pickle
 import enum
 import fnmatch
+import re
 import tomllib
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ramparts.errors import ConfigError
+from ramparts.scan.models.pickle_vm import ArgCheck, is_node
 
-__all__ = ["DEFAULT_POLICY", "PicklePolicy", "Verdict", "load_policy"]
+__all__ = [
+    "ARG_CHECKS",
+    "DEFAULT_POLICY",
+    "PicklePolicy",
+    "UnsafePolicyWarning",
+    "Verdict",
+    "load_policy",
+]
 
 
 class Verdict(enum.Enum):
-    """How a referenced global is judged."""
+    """How a named global is judged."""
 
     ALLOWED = "allowed"
     UNKNOWN = "unknown"
     DANGEROUS = "dangerous"
+
+    @property
+    def rank(self) -> int:
+        """0 for allowed, 1 for unknown, 2 for dangerous."""
+        return _RANK[self]
+
+
+_RANK = {Verdict.ALLOWED: 0, Verdict.UNKNOWN: 1, Verdict.DANGEROUS: 2}
+
+
+class UnsafePolicyWarning(UserWarning):
+    """A policy trusts globals that the denylist knows to be dangerous."""
 
 
 def _names(*groups: tuple[str, Iterable[str]]) -> frozenset[str]:
@@ -53,9 +86,60 @@ _SAFE_BUILTINS = (
     "bool",
     "object",
 )
+_TORCH_STORAGES = tuple(
+    f"{kind}Storage"
+    for kind in (
+        "Float",
+        "Double",
+        "Half",
+        "BFloat16",
+        "Long",
+        "Int",
+        "Short",
+        "Char",
+        "Byte",
+        "Bool",
+        "ComplexFloat",
+        "ComplexDouble",
+        "QInt8",
+        "QUInt8",
+        "QInt32",
+        "QUInt4x2",
+        "QUInt2x4",
+        "Untyped",
+    )
+)
+_TORCH_DTYPES = (
+    "float32",
+    "float16",
+    "bfloat16",
+    "float64",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex32",
+    "complex64",
+    "complex128",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "float8_e4m3fnuz",
+    "float8_e5m2fnuz",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+)
 
-# Reconstruction helpers that only rebuild data: no I/O, no imports, no code.
-_ALLOW = _names(
+# Reconstruction helpers and data classes: they rebuild values, they do no I/O, import
+# nothing and run no code given to them. Curated: an entry here wins over the denylist,
+# which lets safe helpers live in dangerous modules (torch.serialization._get_layout).
+_BUILTIN_ALLOW: Final = _names(
     (
         "torch._utils",
         (
@@ -65,12 +149,13 @@ _ALLOW = _names(
             "_rebuild_parameter",
             "_rebuild_parameter_with_state",
             "_rebuild_sparse_tensor",
+            "_rebuild_sparse_csr_tensor",
             "_rebuild_nested_tensor",
             "_rebuild_qtensor",
             "_rebuild_meta_tensor_no_storage",
             "_rebuild_wrapper_subclass",
             "_rebuild_device_tensor_from_numpy",
-            "_rebuild_xla_tensor",
+            "_rebuild_device_tensor_from_cpu_tensor",
         ),
     ),
     ("torch._tensor", ("_rebuild_from_type", "_rebuild_from_type_v2")),
@@ -80,49 +165,29 @@ _ALLOW = _names(
             "Size",
             "device",
             "dtype",
-            "float32",
-            "float16",
-            "bfloat16",
-            "float64",
-            "int64",
-            "int32",
-            "int16",
-            "int8",
-            "uint8",
-            "bool",
-            "complex64",
-            "complex128",
-            "float8_e4m3fn",
-            "float8_e5m2",
-            "FloatStorage",
-            "DoubleStorage",
-            "HalfStorage",
-            "BFloat16Storage",
-            "LongStorage",
-            "IntStorage",
-            "ShortStorage",
-            "CharStorage",
-            "ByteStorage",
-            "BoolStorage",
-            "ComplexFloatStorage",
-            "ComplexDoubleStorage",
-            "QInt8Storage",
-            "QUInt8Storage",
-            "QInt32Storage",
-            "UntypedStorage",
+            "layout",
+            "memory_format",
+            "Tensor",
             "per_tensor_affine",
             "per_channel_affine",
+            "per_tensor_symmetric",
+            "per_channel_symmetric",
             "contiguous_format",
             "channels_last",
+            "channels_last_3d",
+            "preserve_format",
             "strided",
             "sparse_coo",
+            "sparse_csr",
+            *_TORCH_DTYPES,
+            *_TORCH_STORAGES,
         ),
     ),
-    # not torch.storage._load_from_bytes: it calls torch.load on nested bytes
-    ("torch.storage", ("UntypedStorage", "TypedStorage")),
-    ("torch.nn.parameter", ("Parameter",)),
+    ("torch.storage", ("UntypedStorage", "TypedStorage")),  # not _load_from_bytes: a loader
+    ("torch.nn.parameter", ("Parameter", "Buffer")),
+    ("torch.serialization", ("_get_layout",)),
     (
-        "torch.jit._pickle",
+        "torch.jit._pickle",  # TorchScript archives' constants.pkl and data.pkl
         (
             "build_intlist",
             "build_tensorlist",
@@ -132,38 +197,73 @@ _ALLOW = _names(
             "restore_type_tag",
         ),
     ),
-    ("torch.serialization", ("_get_layout",)),
     ("collections", ("OrderedDict", "defaultdict", "deque", "Counter")),
     ("builtins", _SAFE_BUILTINS),
-    ("__builtin__", _SAFE_BUILTINS),  # protocols 0-2 spell builtins this way
-    ("_codecs", ("encode",)),  # protocols 0-2 write bytes as _codecs.encode(text, 'latin1')
-    ("copy_reg", ("_reconstructor",)),
+    ("__builtin__", (*_SAFE_BUILTINS, "xrange", "unicode", "long")),  # protocols 0-2 spelling
     ("copyreg", ("_reconstructor", "__newobj__", "__newobj_ex__")),
+    ("copy_reg", ("_reconstructor",)),
+    ("_codecs", ("encode",)),  # protocols 0-2 write bytes as encode(text, 'latin1'): checked
     ("datetime", ("datetime", "date", "time", "timedelta", "timezone")),
     ("decimal", ("Decimal",)),
     ("fractions", ("Fraction",)),
     ("uuid", ("UUID",)),
-    ("pathlib", ("PurePosixPath", "PureWindowsPath")),
+    ("pathlib", ("PurePath", "PurePosixPath", "PureWindowsPath")),
     (
         "numpy",
-        ("ndarray", "dtype", "float64", "float32", "int64", "int32", "bool_", "generic", "matrix"),
+        (
+            "ndarray",
+            "dtype",
+            "matrix",
+            "generic",
+            "bool_",
+            "float16",
+            "float32",
+            "float64",
+            "longdouble",
+            "complex64",
+            "complex128",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "datetime64",
+            "timedelta64",
+            "str_",
+            "bytes_",
+            "void",
+            "object_",
+        ),
     ),
     ("numpy.core.multiarray", ("_reconstruct", "scalar")),
     ("numpy._core.multiarray", ("_reconstruct", "scalar")),
     ("numpy.core.numeric", ("_frombuffer",)),
     ("numpy._core.numeric", ("_frombuffer",)),
+    ("numpy.ma", ("MaskedArray",)),
     ("numpy.ma.core", ("_mareconstruct", "MaskedArray")),
     ("numpy.random._pickle", ("__randomstate_ctor", "__bit_generator_ctor", "__generator_ctor")),
     ("numpy.random", ("RandomState", "Generator", "PCG64", "MT19937")),
-    ("scipy.sparse._csr", ("csr_matrix",)),
-    ("scipy.sparse._csc", ("csc_matrix",)),
-    ("scipy.sparse._coo", ("coo_matrix",)),
+    ("numpy.random._mt19937", ("MT19937",)),
+    ("numpy.random._pcg64", ("PCG64", "PCG64DXSM")),
+    ("numpy.random._philox", ("Philox",)),
+    ("numpy.random._sfc64", ("SFC64",)),
+    ("numpy.random.bit_generator", ("SeedSequence", "__pyx_unpickle_SeedSequence")),
+    ("scipy.sparse._csr", ("csr_matrix", "csr_array")),
+    ("scipy.sparse._csc", ("csc_matrix", "csc_array")),
+    ("scipy.sparse._coo", ("coo_matrix", "coo_array")),
+    ("scipy.sparse.csr", ("csr_matrix",)),
+    ("scipy.sparse.csc", ("csc_matrix",)),
     ("pandas.core.frame", ("DataFrame",)),
     ("pandas.core.series", ("Series",)),
     ("pandas.core.indexes.base", ("_new_Index", "Index")),
+    ("pandas.core.indexes.range", ("RangeIndex",)),
     ("pandas.core.internals.managers", ("BlockManager", "SingleBlockManager")),
+    ("pandas.core.internals.blocks", ("new_block",)),
     ("pandas._libs.internals", ("_unpickle_block",)),
-    ("joblib.numpy_pickle", ("NumpyArrayWrapper", "NDArrayWrapper")),
+    ("joblib.numpy_pickle", ("NumpyArrayWrapper", "NDArrayWrapper", "ZNDArrayWrapper")),
     ("sklearn.utils._bunch", ("Bunch",)),
     ("sklearn.tree._tree", ("Tree",)),
     ("xgboost.core", ("Booster",)),
@@ -172,14 +272,12 @@ _ALLOW = _names(
     ("lightgbm.sklearn", ("LGBMClassifier", "LGBMRegressor", "LGBMRanker")),
 )
 
-# Estimator modules whose public classes are data holders rebuilt through
-# copyreg._reconstructor and __setstate__ (never callables that act on the host).
-_ALLOW_PATTERNS = (
-    # TorchScript classes compiled from the archive's code/ (TorchScript, not Python);
-    # their __setstate__ methods are reported by the TorchScript code check.
-    "__torch__.*",
+# Modules of data-holding classes rebuilt through copyreg and __setstate__. A built-in
+# pattern matches class names only (CapWords), never a function or a submodule.
+_BUILTIN_PATTERNS: Final = (
     "sklearn.linear_model._*.*",
     "sklearn.ensemble._*.*",
+    "sklearn.ensemble._hist_gradient_boosting.*.*",
     "sklearn.tree._classes.*",
     "sklearn.svm._classes.*",
     "sklearn.neighbors._*.*",
@@ -188,128 +286,228 @@ _ALLOW_PATTERNS = (
     "sklearn.decomposition._*.*",
     "sklearn.preprocessing._*.*",
     "sklearn.feature_extraction.text.*",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.neural_network._multilayer_perceptron.*",
+    "sklearn.feature_extraction._dict_vectorizer.*",
+    "sklearn.feature_selection._*.*",
+    "sklearn.pipeline.*",
+    "sklearn.compose._*.*",
+    "sklearn.impute._*.*",
+    "sklearn.dummy.*",
+    "sklearn.neural_network._*.*",
     "sklearn.calibration.*",
     "sklearn.model_selection._search.*",
-    "sklearn._loss.loss.*",
-    "sklearn._loss.link.*",
+    "sklearn.multiclass.*",
+    "sklearn._loss.*.*",
     "numpy.dtypes.*",
+    "torch.nn.modules.*.*",
 )
+# Callables that only wrap another one: their verdict follows what they wrap.
+_WRAPPERS: Final = frozenset({"functools.partial", "functools.partialmethod", "_functools.partial"})
+# TorchScript classes are compiled from the archive's code/ (TorchScript, not Python);
+# their load-time methods are reported by the TorchScript code check.
+_TORCHSCRIPT_PATTERN: Final = "__torch__.*"
+_CAPWORDS = re.compile(r"^_?[A-Z][A-Za-z0-9_]*$")
 
-# Modules and names that run commands, import code, evaluate strings, open files,
-# reach the network, or re-enter a loader. Matched on the module root and exact names.
-_DANGEROUS_MODULES = frozenset(
+# Modules that run commands, import or evaluate code, touch files or the network, or
+# re-enter a loader. A root matches every submodule.
+_DANGEROUS_ROOTS: Final = frozenset(
     {
         "os",
         "posix",
         "nt",
         "posixpath",
         "ntpath",
+        "genericpath",
+        "macpath",
         "subprocess",
         "_posixsubprocess",
+        "commands",
+        "popen2",
         "_winapi",
+        "msvcrt",
+        "winreg",
+        "_winreg",
         "pty",
+        "tty",
+        "termios",
+        "fcntl",
+        "resource",
+        "platform",
+        "_osx_support",
+        "_aix_support",
         "shutil",
         "sys",
         "runpy",
         "importlib",
         "imp",
-        "pkgutil",
+        "_imp",
+        "_frozen_importlib",
+        "_frozen_importlib_external",
         "zipimport",
+        "pkgutil",
+        "pkg_resources",
         "marshal",
         "pickle",
         "_pickle",
         "cPickle",
+        "pickletools",
         "dill",
         "cloudpickle",
         "joblib",
+        "jsonpickle",
         "shelve",
+        "dbm",
         "code",
         "codeop",
+        "compileall",
+        "py_compile",
+        "zipapp",
         "pdb",
         "bdb",
         "trace",
         "timeit",
         "cProfile",
         "profile",
+        "pydoc",
+        "doctest",
+        "unittest",
         "idlelib",
         "lib2to3",
         "distutils",
         "setuptools",
+        "_distutils_hack",
         "site",
+        "sitecustomize",
+        "usercustomize",
         "ensurepip",
         "venv",
         "pip",
         "webbrowser",
+        "antigravity",
         "socket",
         "_socket",
+        "socketserver",
         "ssl",
+        "_ssl",
+        "select",
+        "selectors",
         "http",
         "urllib",
+        "urllib2",
         "urllib3",
         "requests",
         "httpx",
+        "aiohttp",
         "ftplib",
         "smtplib",
+        "smtpd",
+        "poplib",
+        "imaplib",
+        "nntplib",
         "telnetlib",
         "xmlrpc",
+        "xmlrpclib",
+        "mailcap",
+        "cgi",
+        "cgitb",
         "multiprocessing",
+        "_multiprocessing",
         "concurrent",
         "asyncio",
         "threading",
         "_thread",
+        "thread",
         "signal",
+        "atexit",
         "ctypes",
         "_ctypes",
         "cffi",
         "io",
         "_io",
+        "_pyio",
         "tempfile",
         "glob",
         "fileinput",
         "linecache",
         "tarfile",
         "zipfile",
+        "gzip",
+        "bz2",
+        "lzma",
         "sqlite3",
+        "_sqlite3",
+        "mmap",
         "types",
         "inspect",
         "gc",
         "weakref",
+        "_weakref",
         "operator",
+        "_operator",
         "functools",
+        "_functools",
         "itertools",
         "builtins",
         "__builtin__",
         "__builtins__",
-        "numpy.testing",
-        "numpy.f2py",
-        "numpy.distutils",
-        "numpy.lib.npyio",
-        "torch.hub",
-        "torch.serialization",
-        "torch.utils.collect_env",
-        "torch.utils.cpp_extension",
-        "torch._C",
-        "torch.jit",
-        "torch.package",
+        "copyreg",
+        "copy_reg",
+        "pathlib",
         "keras",
+        "tf_keras",
         "tensorflow",
         "mlflow",
-        "pandas.io",
         "jinja2",
         "yaml",
-        "aiohttp",
+        "ruamel",
         "paramiko",
         "boto3",
+        "botocore",
+        "fsspec",
+        "s3fs",
+        "gcsfs",
+        "smart_open",
+        "IPython",
+        "ipykernel",
+        "jupyter_client",
     }
 )
-_DANGEROUS_NAMES = frozenset(
+# Dangerous modules inside packages that are otherwise reconstruction-only.
+_DANGEROUS_MODULES: Final = (
+    "numpy.testing",
+    "numpy.f2py",
+    "numpy.distutils",
+    "numpy.ctypeslib",
+    "numpy.lib.npyio",
+    "numpy.lib._npyio_impl",
+    "numpy.lib.format",
+    "torch.hub",
+    "torch.serialization",
+    "torch.utils.collect_env",
+    "torch.utils.cpp_extension",
+    "torch.utils.data",
+    "torch._C",
+    "torch.jit",
+    "torch.package",
+    "torch._dynamo",
+    "torch._inductor",
+    "torch.distributed",
+    "torch.multiprocessing",
+    "torch._ops",
+    "torch.ops",
+    "torch.classes",
+    "torch.library",
+    "pandas.io",
+    "pandas.core.computation",
+    "logging.config",
+    "logging.handlers",
+    "scipy.io",
+)
+# Final name parts that run, load, write or reach out, in whatever module they live.
+_DANGEROUS_NAMES: Final = frozenset(
     {
         "eval",
         "exec",
+        "execfile",
         "compile",
         "open",
         "__import__",
@@ -321,90 +519,273 @@ _DANGEROUS_NAMES = frozenset(
         "vars",
         "breakpoint",
         "input",
+        "help",
         "system",
         "popen",
+        "Popen",
         "spawn",
-        "execfile",
+        "spawnl",
+        "spawnle",
+        "spawnlp",
+        "spawnlpe",
+        "spawnv",
+        "spawnve",
+        "spawnvp",
+        "spawnvpe",
+        "execl",
+        "execle",
+        "execlp",
+        "execlpe",
+        "execv",
+        "execve",
+        "execvp",
+        "execvpe",
+        "fork",
+        "forkpty",
+        "kill",
+        "killpg",
+        "call",
+        "check_call",
+        "check_output",
+        "getoutput",
+        "getstatusoutput",
+        "run",
+        "run_path",
+        "run_module",
+        "runcode",
+        "runsource",
+        "runctx",
+        "runeval",
+        "runcall",
+        "runstring",
         "load",
         "loads",
-        "run",
-        "call",
-        "check_output",
-        "resolve_name",
+        "load_module",
         "import_module",
+        "resolve_name",
         "attrgetter",
         "methodcaller",
         "itemgetter",
-        "partial",
+        "remove",
+        "unlink",
+        "rmdir",
+        "rmtree",
+        "removedirs",
+        "rename",
+        "renames",
+        "chmod",
+        "chown",
+        "mkdir",
+        "makedirs",
+        "symlink",
+        "truncate",
+        "write",
+        "writelines",
+        "write_text",
+        "write_bytes",
+        "tofile",
+        "fromfile",
+        "loadtxt",
+        "savetxt",
+        "genfromtxt",
+        "memmap",
+        "load_library",
+        "save",
+        "savez",
+        "savez_compressed",
+        "dump",
+        "read_pickle",
+        "to_pickle",
+        "from_file",
+        "from_pretrained",
+        "urlopen",
+        "urlretrieve",
+        "get_file",
+        "FileHandler",
         "FunctionType",
         "CodeType",
         "LambdaType",
+        "MethodType",
+        "ModuleType",
+        "_get_command_stdout",
+        "_load_from_bytes",
+        "_popen",
+        "reduce",
+        "finalize",
+    }
+)
+_DANGEROUS_DUNDERS: Final = frozenset(
+    {
+        "__builtins__",
+        "__globals__",
+        "__code__",
+        "__closure__",
+        "__dict__",
+        "__class__",
+        "__subclasses__",
+        "__bases__",
+        "__base__",
+        "__mro__",
+        "__getattribute__",
+        "__getattr__",
+        "__setattr__",
+        "__delattr__",
+        "__loader__",
+        "__spec__",
+        "__func__",
+        "__self__",
+        "__call__",
+        "__init_subclass__",
+        "__reduce__",
+        "__reduce_ex__",
+        "__setstate__",
     }
 )
 
 
+def _is_dunder(part: str) -> bool:
+    return len(part) > 4 and part.startswith("__") and part.endswith("__")
+
+
+def _dangerous(module: str, name: str) -> bool:
+    root = module.split(".", 1)[0]
+    if root in _DANGEROUS_ROOTS:
+        return True
+    if any(module == m or module.startswith(m + ".") for m in _DANGEROUS_MODULES):
+        return True
+    parts = name.split(".")
+    if parts[-1] in _DANGEROUS_NAMES or any(p in _DANGEROUS_DUNDERS for p in parts):
+        return True
+    # An attribute walk through a dunder (Cls.__init__.__globals__) reaches internals.
+    return len(parts) > 1 and any(_is_dunder(p) for p in parts[1:])
+
+
+def _renamed(module: str, name: str) -> tuple[str, str] | None:
+    """The name the unpickler imports for a Python 2 spelling (protocols 0-2)."""
+    mapped = _compat_pickle.NAME_MAPPING.get((module, name))
+    if mapped is not None:
+        return mapped
+    new_module = _compat_pickle.IMPORT_MAPPING.get(module)
+    return (new_module, name) if new_module is not None else None
+
+
+def _check_codecs_encode(args: object) -> bool:
+    """``_codecs.encode`` as protocols 0-2 write bytes: a constant text and 'latin1'."""
+    if not isinstance(args, tuple):
+        return not is_node(args)  # arguments let go by the interpreter were plain data
+    if len(args) != 2 or any(is_node(a) for a in args):
+        return False
+    encoding = args[1]
+    return not isinstance(encoding, str) or encoding in ("latin1", "latin-1", "iso-8859-1")
+
+
+ARG_CHECKS: Final[Mapping[str, ArgCheck]] = {"_codecs.encode": _check_codecs_encode}
+"""Allowed globals whose every call must pass a check of its (symbolic) arguments."""
+
+_USER_ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[\w*?\[\]]+)+$")
+
+
 @dataclass(frozen=True, slots=True)
 class PicklePolicy:
-    """An allowlist (exact names and glob patterns) plus the deliberately unsafe overrides."""
+    """The allowlist (exact names and glob patterns) plus the deliberately unsafe overrides.
 
-    allow: frozenset[str] = _ALLOW
-    allow_patterns: tuple[str, ...] = _ALLOW_PATTERNS
+    ``allow``/``allow_patterns`` extend the built-in allowlist; they never override the
+    denylist. ``unsafe_allow`` does, name by name: building a policy with it warns.
+    """
+
+    allow: frozenset[str] = frozenset()
+    allow_patterns: tuple[str, ...] = ()
     unsafe_allow: frozenset[str] = field(default_factory=frozenset)
 
+    def __post_init__(self) -> None:
+        for entry in (*self.allow, *self.allow_patterns, *self.unsafe_allow):
+            if not _USER_ENTRY.match(entry):
+                raise ConfigError(
+                    f"pickle policy entry {entry!r} is not 'module.Name' or 'module.*'"
+                )
+        if self.unsafe_allow:
+            warnings.warn(
+                "pickle policy trusts denylisted globals: " + ", ".join(sorted(self.unsafe_allow)),
+                UnsafePolicyWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def arg_checks(self) -> Mapping[str, ArgCheck]:
+        """Checks of call arguments for conditionally allowed globals (``_codecs.encode``)."""
+        return ARG_CHECKS
+
     def judge(self, module: str, name: str) -> Verdict:
-        """The verdict for ``module.name`` (dangerous beats allowed, except unsafe_allow)."""
+        """The verdict for ``module.name`` (and for the name Python 3 loads instead)."""
+        verdict = self._judge(module, name)
+        renamed = _renamed(module, name)
+        if renamed is not None and renamed != (module, name):
+            other = self._judge(*renamed)
+            if other.rank > verdict.rank:
+                return other
+        return verdict
+
+    def _judge(self, module: str, name: str) -> Verdict:  # noqa: PLR0911 - ordered rules
         dotted = f"{module}.{name}"
-        if dotted in self.unsafe_allow or dotted in _ALLOW:
-            # The built-in allowlist is curated: it may name safe helpers that live in
-            # otherwise dangerous modules (torch.serialization._get_layout).
+        if dotted in self.unsafe_allow or dotted in _BUILTIN_ALLOW:
             return Verdict.ALLOWED
+        if dotted in _WRAPPERS:
+            return Verdict.UNKNOWN  # dangerous when what it wraps is (judged by the scan)
         if _dangerous(module, name):
             return Verdict.DANGEROUS
-        if dotted in self.allow or any(fnmatch.fnmatchcase(dotted, p) for p in self.allow_patterns):
+        if dotted in self.allow:
+            return Verdict.ALLOWED
+        if "." in name:
+            return Verdict.UNKNOWN  # patterns never match an attribute walk
+        if _CAPWORDS.match(name) and any(fnmatch.fnmatchcase(dotted, p) for p in _BUILTIN_PATTERNS):
+            return Verdict.ALLOWED
+        if fnmatch.fnmatchcase(dotted, _TORCHSCRIPT_PATTERN):
+            return Verdict.ALLOWED
+        if any(fnmatch.fnmatchcase(dotted, p) for p in self.allow_patterns):
             return Verdict.ALLOWED
         return Verdict.UNKNOWN
 
     def extended(self, allow: Iterable[str], unsafe_allow: Iterable[str] = ()) -> PicklePolicy:
         """A copy with more allowed names (``pkg.Class`` or ``pkg.*`` patterns)."""
-        exact = {a for a in allow if "*" not in a and "?" not in a}
-        patterns = tuple(a for a in allow if a not in exact)
+        entries = [a.strip() for a in allow]
+        exact = {a for a in entries if not any(c in a for c in "*?[")}
+        patterns = tuple(a for a in entries if a not in exact)
         return PicklePolicy(
             allow=self.allow | exact,
             allow_patterns=self.allow_patterns + patterns,
-            unsafe_allow=self.unsafe_allow | frozenset(unsafe_allow),
+            unsafe_allow=self.unsafe_allow | frozenset(a.strip() for a in unsafe_allow),
         )
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> PicklePolicy:
+        """A policy from ``{"allow": [...], "unsafe_allow": [...]}``, or a ``pickle`` table."""
+        table = data.get("pickle", data)
+        if not isinstance(table, Mapping):
+            raise ConfigError("pickle policy: the 'pickle' table must be a table")
+        unknown = set(table) - {"allow", "unsafe_allow"}
+        if unknown:
+            raise ConfigError(f"pickle policy: unknown keys {sorted(unknown)}")
+        allow = table.get("allow", [])
+        unsafe = table.get("unsafe_allow", [])
+        for key, value in (("allow", allow), ("unsafe_allow", unsafe)):
+            if not (isinstance(value, list) and all(isinstance(a, str) for a in value)):
+                raise ConfigError(f"pickle policy: '{key}' must be a list of strings")
+        return DEFAULT_POLICY.extended(allow, unsafe)
 
-def _dangerous(module: str, name: str) -> bool:
-    root = module.split(".", 1)[0]
-    if module in _DANGEROUS_MODULES or root in _DANGEROUS_MODULES:
-        return True
-    if any(module.startswith(m + ".") or module == m for m in _DANGEROUS_MODULES if "." in m):
-        return True
-    leaf = name.rsplit(".", 1)[-1]
-    return leaf in _DANGEROUS_NAMES
 
-
-DEFAULT_POLICY = PicklePolicy()
-"""The built-in policy: the allowlist above, no overrides."""
+DEFAULT_POLICY: Final = PicklePolicy()
+"""The built-in policy: the curated allowlist, no user entries, no overrides."""
 
 
 def load_policy(data: Mapping[str, Any] | Path) -> PicklePolicy:
-    """A policy extending the default from a mapping or a TOML file.
+    """A policy extending the default, from a mapping or a TOML file.
 
-    The ``[pickle]`` table takes ``allow = ["pkg.Class", "pkg.*"]`` and, for names the
-    denylist would otherwise flag, ``unsafe_allow = [...]``.
+    The ``[pickle]`` table (or the top level) takes ``allow = ["pkg.Class", "pkg.*"]``
+    and, for names the denylist would otherwise flag, ``unsafe_allow = [...]``.
     """
     if isinstance(data, Path):
         try:
             data = tomllib.loads(data.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read pickle policy {data}: {exc}") from exc
-    table = data.get("pickle", data)
-    allow = table.get("allow", [])
-    unsafe = table.get("unsafe_allow", [])
-    if not (isinstance(allow, list) and all(isinstance(a, str) for a in allow)):
-        raise ConfigError("pickle policy: 'allow' must be a list of strings")
-    if not (isinstance(unsafe, list) and all(isinstance(a, str) for a in unsafe)):
-        raise ConfigError("pickle policy: 'unsafe_allow' must be a list of strings")
-    return DEFAULT_POLICY.extended(allow, unsafe)
+    return PicklePolicy.from_mapping(data)
