@@ -1,9 +1,16 @@
-"""Shared fixtures: databases and Redis.
+"""Shared fixtures: databases and Redis, for the store and every layer above it.
 
 PostgreSQL and Redis tests run against real servers named by
-``RAMPARTS_TEST_POSTGRES_URL`` and ``RAMPARTS_TEST_REDIS_URL`` (``.ci/run`` starts them).
+``RAMPARTS_TEST_POSTGRES_URL`` (an admin URL; each test gets its own fresh database)
+and ``RAMPARTS_TEST_REDIS_URL``; ``source .ci/services.sh`` starts both and sets them.
 Without them these tests skip with a reason, unless ``RAMPARTS_REQUIRE_SERVICES=1``
 (set in CI), which turns the skip into a failure.
+
+- ``sqlite_url``: a SQLite file in a directory that does not exist yet.
+- ``postgres_url``: a fresh PostgreSQL database, dropped after the test.
+- ``db_url``: parametrized, ``[sqlite]`` and ``[postgres]`` (marked ``postgres``).
+- ``redis_url``: the test server; ``redis_prefix``: a key prefix of this test, whose
+  keys are deleted afterwards. Tests using them are marked ``redis``.
 """
 
 from __future__ import annotations
@@ -18,36 +25,45 @@ import sqlalchemy as sa
 
 from ramparts.store import create_engine
 
+pytest_plugins = ["pytester"]
+
+POSTGRES_ENV = "RAMPARTS_TEST_POSTGRES_URL"
+REDIS_ENV = "RAMPARTS_TEST_REDIS_URL"
+REQUIRE_ENV = "RAMPARTS_REQUIRE_SERVICES"
+
 
 def _service_url(var: str, what: str) -> str:
-    url = os.environ.get(var)
+    url = os.environ.get(var, "")
     if url:
         return url
-    message = f"{what} tests need a real server: set {var} (.ci/run does)"
-    if os.environ.get("RAMPARTS_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + "; RAMPARTS_REQUIRE_SERVICES=1 forbids skipping")
+    message = f"{what} tests need a real server: set {var} (source .ci/services.sh)"
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{message}; {REQUIRE_ENV}=1 forbids skipping", pytrace=False)
     pytest.skip(message)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite file in a fresh directory that does not exist yet."""
-    return f"sqlite:///{tmp_path / 'state' / 'ramparts.db'}"
+    return f"sqlite:///{(tmp_path / 'state' / 'ramparts.db').as_posix()}"
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, uniquely named PostgreSQL database, dropped afterwards."""
-    admin_url = _service_url("RAMPARTS_TEST_POSTGRES_URL", "PostgreSQL")
-    name = f"ramparts_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    admin_url = _service_url(POSTGRES_ENV, "PostgreSQL")
+    name = f"ramparts_test_{uuid.uuid4().hex[:16]}"
+    # CREATE/DROP DATABASE cannot run inside a transaction.
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(admin_url).set(database=name)
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            # FORCE ends sessions a failed test left open (engines not disposed).
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
 
@@ -63,4 +79,17 @@ def db_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def redis_url() -> str:
     """The test Redis server's URL."""
-    return _service_url("RAMPARTS_TEST_REDIS_URL", "Redis")
+    return _service_url(REDIS_ENV, "Redis")
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix unique to this test; every key under it is deleted afterwards."""
+    import redis  # noqa: PLC0415 - only Redis tests need the package
+
+    prefix = f"ramparts-test:{uuid.uuid4().hex}:"
+    yield prefix
+    with redis.Redis.from_url(redis_url) as client:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
