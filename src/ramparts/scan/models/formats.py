@@ -80,6 +80,7 @@ _EXPECTED: dict[str, frozenset[Format]] = {
 MODEL_EXTENSIONS = frozenset(_EXPECTED) | {".pb", ".tflite", ".mar", ".nemo"}
 """Extensions that mark a file as a model artefact worth a format check."""
 
+
 def _looks_like_safetensors(head: bytes) -> bool:
     if len(head) < 10:
         return False
