@@ -9,13 +9,12 @@ the runtime loads. The model is read as protobuf; no runtime is involved.
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import ScanContext, ScanItem, ScanOutput
-from ramparts.scan.models.protobuf import WireError, fields, first_bytes
+from ramparts.scan.models.protobuf import MAX_IN_MEMORY, WireError, fields, first_bytes, mapped
 
 __all__ = ["STANDARD_DOMAINS", "scan_onnx"]
 
@@ -23,7 +22,6 @@ STANDARD_DOMAINS = frozenset(
     {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"}
 )
 _MAX_DEPTH = 64
-_MAX_IN_MEMORY = 1 << 30  # members of archives are read whole, up to this
 # ModelProto: 7 graph, 8 opset_import, 25 functions. GraphProto: 1 node, 5 initializer,
 # 15 sparse_initializer. NodeProto: 4 op_type, 5 attribute, 7 domain. AttributeProto:
 # 6 g, 11 graphs (subgraphs). TensorProto: 13 data_location, 14 external_data.
@@ -128,13 +126,8 @@ class _Walk:
 
 def scan_onnx(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
     """Walk an ONNX model's graph (and subgraphs, functions) for the risks above."""
-    with item.open() as fh:
-        try:
-            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError, AttributeError):
-            mapped = None  # not a real file (an archive member): read it whole, bounded
-            data = fh.read(min(ctx.settings.max_expanded_bytes, _MAX_IN_MEMORY))
-        buf = memoryview(mapped if mapped is not None else data)
+    limit = min(ctx.settings.max_expanded_bytes, MAX_IN_MEMORY)
+    with item.open() as fh, mapped(fh, limit) as buf:
         walk = _Walk(item, buf)
         try:
             walk.model()
@@ -150,10 +143,6 @@ def scan_onnx(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
                 Severity.MEDIUM,
                 ("CWE-20",),
             )
-        finally:
-            buf.release()
-            if mapped is not None:
-                mapped.close()
     custom = sorted(d for d in walk.domains if d not in STANDARD_DOMAINS)
     if custom:
         walk.finding(

@@ -8,10 +8,24 @@ over a memory map so that large files are not copied. Malformed input raises
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
-__all__ = ["Field", "WireError", "fields", "first_bytes", "leading_fields"]
+__all__ = [
+    "MAX_IN_MEMORY",
+    "Field",
+    "WireError",
+    "fields",
+    "first_bytes",
+    "leading_fields",
+    "mapped",
+]
+
+MAX_IN_MEMORY = 1 << 30
+"""Archive members (no file descriptor to map) are read whole, up to this many bytes."""
 
 _VARINT, _I64, _LEN, _SGROUP, _EGROUP, _I32 = 0, 1, 2, 3, 4, 5
 
@@ -109,3 +123,23 @@ def leading_fields(head: bytes, limit: int = 4) -> list[Field]:
     except WireError:
         return out
     return out
+
+
+@contextmanager
+def mapped(fh: IO[bytes], limit: int) -> Iterator[memoryview]:
+    """The whole stream as a buffer: memory-mapped for a real file (no copy), else read.
+
+    Archive members have no file descriptor; they are read into memory, at most
+    ``limit`` bytes.
+    """
+    try:
+        region: mmap.mmap | None = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, AttributeError):
+        region = None
+    view = memoryview(region if region is not None else fh.read(limit))
+    try:
+        yield view
+    finally:
+        view.release()
+        if region is not None:
+            region.close()

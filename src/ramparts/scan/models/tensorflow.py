@@ -8,12 +8,18 @@ every operation name is checked, including those inside function libraries.
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import ScanContext, ScanItem, ScanOutput
-from ramparts.scan.models.protobuf import WireError, fields, first_bytes, leading_fields
+from ramparts.scan.models.protobuf import (
+    MAX_IN_MEMORY,
+    WireError,
+    fields,
+    first_bytes,
+    leading_fields,
+    mapped,
+)
 
 __all__ = ["RISKY_OPS", "looks_like_graph_def", "scan_tf_graph"]
 
@@ -36,8 +42,6 @@ RISKY_OPS: dict[str, tuple[Severity, str]] = {
     "SaveSlices": (Severity.MEDIUM, "writes a checkpoint to a path named in the graph"),
 }
 """Operation -> (severity, what it does). SaveV2/RestoreV2 are normal in SavedModels."""
-
-_MAX_IN_MEMORY = 1 << 30
 
 
 def looks_like_graph_def(head: bytes, name: str) -> bool:
@@ -83,15 +87,10 @@ def _all_ops(buf: memoryview) -> Iterator[str]:
 def scan_tf_graph(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
     """Report every risky operation of a SavedModel or GraphDef, once per operation type."""
     findings: dict[str, Finding] = {}
-    with item.open() as fh:
+    counts: dict[str, int] = {}
+    limit = min(ctx.settings.max_expanded_bytes, MAX_IN_MEMORY)
+    with item.open() as fh, mapped(fh, limit) as buf:
         try:
-            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError, AttributeError):
-            mapped = None
-            data = fh.read(min(ctx.settings.max_expanded_bytes, _MAX_IN_MEMORY))
-        buf = memoryview(mapped if mapped is not None else data)
-        try:
-            counts: dict[str, int] = {}
             for op in _all_ops(buf):
                 if op in RISKY_OPS:
                     counts[op] = counts.get(op, 0) + 1
@@ -105,10 +104,6 @@ def scan_tf_graph(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
                 references=("CWE-20",),
                 scanner="models",
             )
-        finally:
-            buf.release()
-            if mapped is not None:
-                mapped.close()
     for op, n in sorted(counts.items()):
         severity, what = RISKY_OPS[op]
         findings[op] = Finding(
