@@ -193,3 +193,15 @@ def test_allowlist_extension_in_ramparts_toml(
     cfg.write_text('[scan.models]\nallow = ["mypkg.*"]\n', encoding="utf-8")
     code, out, _ = run(["--config", str(cfg), "scan", str(tmp_path)], capsys)
     assert code == 0, out
+
+
+def test_bad_allowlist_entry_fails_before_scanning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "ramparts.toml"
+    cfg.write_text('[scan.models]\nallow = ["not a name!"]\n', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("no model here", encoding="utf-8")
+    code, _, err = run(["--config", str(cfg), "scan", str(tmp_path)], capsys)
+    assert code == 2
+    assert "not a name!" in err
+    assert len(err.strip().splitlines()) == 1

@@ -99,6 +99,14 @@ class Scanner(abc.ABC):
     description: ClassVar[str] = ""
     """One line for ``--help`` and docs."""
 
+    def prepare(self, ctx: ScanContext) -> None:
+        """Check this run's settings before any file is read; raise ``ConfigError`` if bad.
+
+        A mistake in a policy then stops the run at once with one line, instead of
+        surfacing at the first matching file. The default has nothing to check.
+        """
+        return
+
     def accepts(self, item: ScanItem) -> bool:
         """Whether this scanner wants ``item`` (decided from ``item.head`` and name)."""
         return True

@@ -109,10 +109,13 @@ def run_scan(
 ) -> Report:
     """Scan ``root`` (a file or directory) with ``scanners`` and return the report.
 
-    Raises :class:`ramparts.errors.InputError` if ``root`` cannot be read at all;
-    every per-file problem is recorded in the report instead.
+    Raises :class:`ramparts.errors.InputError` if ``root`` cannot be read at all and
+    :class:`ramparts.errors.ConfigError` if a scanner's settings are invalid; every
+    per-file problem is recorded in the report instead.
     """
     ctx = ctx or ScanContext()
+    for scanner in scanners:
+        scanner.prepare(ctx)
     started_at = (clock or SystemClock()).now()
     t0 = time.perf_counter()
     acc = _Acc()

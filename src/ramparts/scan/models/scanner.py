@@ -181,6 +181,10 @@ class ModelScanner(Scanner):
         "model files: pickle, PyTorch, joblib, NumPy, Keras, safetensors, GGUF (never loaded)"
     )
 
+    def prepare(self, ctx: ScanContext) -> None:
+        """Build the pickle policy now, so a bad ``[scan.models]`` entry fails at once."""
+        policy_for(ctx)
+
     def accepts(self, item: ScanItem) -> bool:
         """Items whose content is a handled format, or whose name promises a model file."""
         if sniff(item.head) in _HANDLERS or self._keras_config(item) or is_torchscript_code(item):
