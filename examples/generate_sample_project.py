@@ -24,6 +24,7 @@ import struct
 import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -86,27 +87,58 @@ def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def customers_csv() -> bytes:
+def _card_prefix(rng: random.Random) -> str:
+    """A Visa (4) or Mastercard (51-55, 2221-2720) issuer prefix."""
+    kind = rng.choice(["visa", "mastercard", "mastercard-2"])
+    if kind == "visa":
+        return "4"
+    if kind == "mastercard":
+        return str(rng.randint(51, 55))
+    return str(rng.randint(2221, 2720))
+
+
+def _phone(rng: random.Random, i: int) -> str:
+    """E.164 numbers in ranges reserved for fiction (Ofcom 07700 900xxx, NANP 555-01xx)."""
+    if i % 2:
+        return f"+447700900{rng.randint(0, 999):03d}"
+    return f"+1{rng.choice(['202', '312', '415'])}55501{rng.randint(0, 99):02d}"
+
+
+def customer_rows() -> list[list[str]]:
+    """200 synthetic customers; the same rows on every run."""
     rng = random.Random(20261124)
-    out = io.StringIO()
-    out.write("id,name,email,phone,card_number,signup_date,country,spend\n")
+    rows = []
     for i in range(1, 201):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         domain = rng.choice(["example.com", "example.org"])
         email = f"{first.lower()}.{last.lower()}{i}@{domain}"
-        phone = (
-            f"+44 7700 9{rng.randint(0, 99999):05d}"
-            if i % 2
-            else f"+1 202 555 {rng.randint(0, 9999):04d}"
-        )
-        prefix = rng.choice(["4", "51", "55", "2221", "2720", "2300"])
-        card = _luhn_complete(prefix, 16, rng)
+        phone = _phone(rng, i)
+        card = _luhn_complete(_card_prefix(rng), 16, rng)
         date = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        country = rng.choice(COUNTRIES)
         spend = f"{rng.uniform(5, 900):.2f}"
-        out.write(
-            f"{i},{first} {last},{email},{phone},{card},{date},{rng.choice(COUNTRIES)},{spend}\n"
-        )
-    return out.getvalue().encode()
+        rows.append([str(i), f"{first} {last}", email, phone, card, date, country, spend])
+    return rows
+
+
+CSV_COLUMNS = ["id", "name", "email", "phone", "card_number", "signup_date", "country", "spend"]
+
+
+def customers_csv() -> bytes:
+    lines = [",".join(CSV_COLUMNS)] + [",".join(row) for row in customer_rows()]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _head_table(n: int) -> list[str]:
+    """What ``df[["name", "email", "country", "spend"]].head(n)`` prints in pandas."""
+    picked = [CSV_COLUMNS.index(c) for c in ("name", "email", "country", "spend")]
+    table = [["", *(CSV_COLUMNS[k] for k in picked)]]
+    table += [[str(r), *(row[k] for k in picked)] for r, row in enumerate(customer_rows()[:n])]
+    widths = [max(len(line[c]) for line in table) for c in range(len(table[0]))]
+    return [
+        "  ".join(cell.rjust(widths[c]) for c, cell in enumerate(line)).rstrip() + "\n"
+        for line in table
+    ]
 
 
 def _fake_aws_pair() -> tuple[str, str]:
@@ -118,17 +150,27 @@ def _fake_aws_pair() -> tuple[str, str]:
     return key_id, secret
 
 
-PNG_1X1 = base64.b64encode(
-    bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_1x1() -> bytes:
+    """A valid 1x1 RGBA PNG. The zlib stream is one stored block, so no compressor is involved."""
+    scanline = b"\x00" + bytes([0x1F, 0x77, 0xB4, 0xFF])  # filter 0, one blue pixel
+    deflate = b"\x01" + struct.pack("<HH", len(scanline), len(scanline) ^ 0xFFFF) + scanline
+    stream = b"\x78\x01" + deflate + struct.pack(">I", zlib.adler32(scanline))
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", stream)
+        + _png_chunk(b"IEND", b"")
     )
-).decode()
 
 
 def notebook() -> bytes:
     key_id, secret = _fake_aws_pair()
-    cells = [
+    cells: list[dict[str, object]] = [
         {"cell_type": "markdown", "metadata": {}, "source": ["# Exploring the customer data\n"]},
         {
             "cell_type": "code",
@@ -159,12 +201,7 @@ def notebook() -> bytes:
             "metadata": {},
             "outputs": [
                 {
-                    "data": {
-                        "text/plain": [
-                            "   id         name            email  spend\n",
-                            "0   1  Ada Okafor  ada.okafor1@example.com  120.50\n",
-                        ]
-                    },
+                    "data": {"text/plain": _head_table(5)},
                     "execution_count": 2,
                     "metadata": {},
                     "output_type": "execute_result",
@@ -173,7 +210,7 @@ def notebook() -> bytes:
             "source": [
                 "import pandas as pd\n",
                 "df = pd.read_csv('../data/customers.csv')\n",
-                "df.head(1)\n",
+                "df[['name', 'email', 'country', 'spend']].head()\n",
             ],
         },
         {
@@ -182,7 +219,10 @@ def notebook() -> bytes:
             "metadata": {},
             "outputs": [
                 {
-                    "data": {"image/png": PNG_1X1, "text/plain": ["<Figure size 1x1>"]},
+                    "data": {
+                        "image/png": base64.b64encode(png_1x1()).decode(),
+                        "text/plain": ["<Figure size 640x480 with 1 Axes>"],
+                    },
                     "metadata": {},
                     "output_type": "display_data",
                 }
@@ -190,6 +230,8 @@ def notebook() -> bytes:
             "source": ["df['spend'].plot.hist()\n"],
         },
     ]
+    for n, cell in enumerate(cells, start=1):
+        cell["id"] = f"cell-{n}"  # nbformat 4.5 requires an id on every cell
     doc = {
         "cells": cells,
         "metadata": {
@@ -236,27 +278,56 @@ def _global(module: str, name: str) -> bytes:
     return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
 
 
+def _binunicode(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + struct.pack("<I", len(raw)) + raw
+
+
+def _binput(index: int) -> bytes:
+    return b"q" + bytes([index])
+
+
 def torch_state_dict_pickle() -> bytes:
-    """The shape of torch.save's data.pkl for {"fc.weight": tensor of 4 floats}."""
-    tensor = (
-        _global("torch._utils", "_rebuild_tensor_v2")
-        + b"(("
-        + _short_unicode("storage")
-        + _global("torch", "FloatStorage")
-        + _short_unicode("0")
-        + _short_unicode("cpu")
-        + b"K\x04tQ"
-        + b"K\x00K\x02K\x02\x86K\x02K\x01\x86\x89"
-        + _global("collections", "OrderedDict")
-        + b")RtR"
-    )
+    """The opcodes torch.save (protocol 2) writes as data.pkl for {"fc.weight": 2x2 floats}.
+
+    The tensor's storage is a persistent id (BINPERSID) naming ``data/0``; only the
+    allowlisted globals of a real checkpoint appear.
+    """
     return (
         b"\x80\x02"
         + _global("collections", "OrderedDict")
-        + b")R("
-        + _short_unicode("fc.weight")
-        + tensor
-        + b"u."
+        + _binput(0)
+        + b")R"
+        + _binput(1)
+        + _binunicode("fc.weight")
+        + _binput(2)
+        + _global("torch._utils", "_rebuild_tensor_v2")
+        + _binput(3)
+        + b"(("  # args of _rebuild_tensor_v2, then the persistent id tuple
+        + _binunicode("storage")
+        + _binput(4)
+        + _global("torch", "FloatStorage")
+        + _binput(5)
+        + _binunicode("0")  # storage key: the zip member weights/data/0
+        + _binput(6)
+        + _binunicode("cpu")
+        + _binput(7)
+        + b"K\x04t"  # numel 4, end of the persistent id
+        + _binput(8)
+        + b"Q"  # BINPERSID
+        + b"K\x00"  # storage offset
+        + b"K\x02K\x02\x86"  # size (2, 2)
+        + _binput(9)
+        + b"K\x02K\x01\x86"  # stride (2, 1)
+        + _binput(10)
+        + b"\x89"  # requires_grad False
+        + b"h\x00)R"  # backward hooks: OrderedDict() via BINGET of the memoized global
+        + _binput(11)
+        + b"t"
+        + _binput(12)
+        + b"R"
+        + _binput(13)
+        + b"s."  # SETITEM, STOP
     )
 
 
@@ -265,6 +336,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         for name, data in members.items():
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.create_system = 3  # Unix on every platform, so the bytes never vary
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
     return buf.getvalue()
@@ -295,7 +367,7 @@ script, not these files.
 | where | problem | found by |
 |---|---|---|
 | `models/classifier.pkl` | pickle that calls `os.system` when loaded | `ramparts scan models` |
-| `notebooks/exploration.ipynb` | an AWS access key and secret printed in a cell's output (fabricated) | secrets scanner (planned) |
+| `notebooks/exploration.ipynb` | an AWS access key and secret printed in a cell's output (fabricated); customer emails in a table output | secrets and PII scanners (planned) |
 | `data/customers.csv` | personal data: names, emails, phone numbers, card numbers | PII scanner (planned) |
 | `requirements.txt` | unpinned and vulnerable dependencies (`pyyaml==5.3.1`, `transformers==4.30.0`) | dependency audit (planned) |
 | `config/settings.yaml` | model endpoint over plain `http://` | posture (planned) |
