@@ -36,11 +36,11 @@ def project(tmp_path: Path) -> Path:
 def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["--help"], capsys)
     assert code == 0
-    assert "Usage: ramparts" in out
+    assert "usage: ramparts" in out
     for group in ("scan", "config", "db"):
         code, out, _ = run([group, "--help"], capsys)
         assert code == 0, group
-        assert f"Usage: ramparts {group}" in out
+        assert f"usage: ramparts {group}" in out
     code, out, _ = run(["--version"], capsys)
     assert code == 0
     assert out.startswith("ramparts, version ")
@@ -130,7 +130,9 @@ def test_unreadable_file_exits_2(project: Path, capsys: pytest.CaptureFixture[st
         (["scan", "/definitely/not/here"], "does not exist"),
         (["scan", ".", "--format", "xml"], "'xml' is not one of"),
         (["--fail-on", "severe", "scan", "."], "'severe' is not one of"),
-        (["nosuchcommand"], "No such command"),
+        (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
+        (["scan", ".", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        (["--config", "/definitely/not/here.toml", "scan", "."], "does not exist"),
     ],
 )
 def test_usage_errors_are_one_line_exit_4(
@@ -140,6 +142,7 @@ def test_usage_errors_are_one_line_exit_4(
     assert code == 4
     assert needle in err
     assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_config_errors_are_one_line_exit_2(
@@ -205,3 +208,34 @@ def test_bad_allowlist_entry_fails_before_scanning(
     assert code == 2
     assert "not a name!" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_pickle_scan_imports_only_what_it_needs(project: Path) -> None:
+    # Start-up time is most of a small scan; keep heavy modules off the common path.
+    code = (
+        "import sys\n"
+        "from ramparts.cli import main\n"
+        "try:\n"
+        f"    main(['-q', '-f', 'json', 'scan', 'models', {str(project / 'models' / 'ok.pkl')!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    loaded = set(proc.stderr.split())
+    assert "ramparts.scan.models.pickle_vm" in loaded
+    for heavy in (
+        "click",
+        "rich",
+        "pydantic",
+        "sqlalchemy",
+        "structlog",
+        "tarfile",
+        "tomllib",
+        "ramparts.scan.models.gguf",
+        "ramparts.scan.models.keras",
+        "ramparts.scan.models.onnx",
+    ):
+        assert heavy not in loaded, heavy

@@ -1,101 +1,114 @@
-"""The ``ramparts`` command group, its global options, and the process entry point."""
+"""The ``ramparts`` command, its global options, and the process entry point."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-import click
-
 from ramparts._version import __version__
+from ramparts.cli import config_cmd, db_cmd, scan_cmd
 from ramparts.cli.errors import report_failure
+from ramparts.cli.output import FAIL_ON_HELP, FORMAT_HELP
+from ramparts.cli.parsing import ExitRequest, Parser, lower_choice
 from ramparts.cli.state import FORMATS, SEVERITIES, AppState
 from ramparts.core.types import Severity
 
-__all__ = ["cli", "main"]
+__all__ = ["build_parser", "main"]
+
+DESCRIPTION = """\
+ramparts: secure AI workflows end to end.
+
+Scan model files and code before anyone loads them, and report in table,
+JSON or SARIF form. Exit codes: 0 clean, 1 findings at or above --fail-on,
+2 errors, 3 nothing scanned, 4 usage.
+"""
+
+# Global options that take a value: the word after them is not a command.
+_VALUED = frozenset({"-f", "--format", "-o", "--output", "--fail-on", "--config"})
 
 
-class _Group(click.Group):
-    """Lists commands in the order they were added (the order of a workflow)."""
+def build_parser() -> Parser:
+    """The whole command tree; command modules import their layers only when run."""
+    parser = Parser(prog="ramparts", description=DESCRIPTION)
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"ramparts, version {__version__}"
+    )
+    parser.add_argument(
+        "-f",
+        "--format",
+        type=lower_choice(FORMATS),
+        metavar="{" + ",".join(FORMATS) + "}",
+        help=FORMAT_HELP,
+    )
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report here")
+    parser.add_argument(
+        "--fail-on", type=lower_choice(SEVERITIES), metavar="SEVERITY", help=FAIL_ON_HELP
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar or summary on stderr"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="settings file (default: ./ramparts.toml)"
+    )
+    parser.set_defaults(handler=parser.help_handler())
+    commands = parser.add_command_parsers()
+    scan_cmd.add_parser(commands)
+    db_cmd.add_parser(commands)
+    config_cmd.add_parser(commands)
+    return parser
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+
+def _with_default_scan(args: Sequence[str]) -> list[str]:
+    """``ramparts scan PATH`` means ``ramparts scan all PATH``."""
+    out = list(args)
+    i = 0
+    while i < len(out):
+        word = out[i]
+        if word == "--":
+            return out
+        if word.startswith("-"):
+            i += 2 if word in _VALUED else 1
+            continue
+        if word == "scan":
+            nxt = out[i + 1] if i + 1 < len(out) else None
+            if nxt is None or nxt not in (*scan_cmd.subcommands(), "-h", "--help"):
+                out.insert(i + 1, scan_cmd.DEFAULT_SUBCOMMAND)
+        return out
+    return out
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="ramparts")
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Report format (default: table).",
-)
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES, case_sensitive=False),
-    default=None,
-    help="Exit 1 on findings at or above this severity (default: high).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary on stderr.")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.option(
-    "--config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Settings file (default: ./ramparts.toml).",
-)
-@click.pass_context
-def cli(
-    ctx: click.Context,
-    fmt: str | None,
-    output: Path | None,
-    fail_on: str | None,
-    quiet: bool,
-    debug: bool,
-    config: Path | None,
-) -> None:
-    """ramparts: secure AI workflows end to end.
-
-    Scan model files and code before anyone loads them, and report in
-    table, JSON or SARIF form. Exit codes: 0 clean, 1 findings at or above
-    --fail-on, 2 errors, 3 nothing scanned, 4 usage.
-    """
-    state = ctx.ensure_object(AppState)
-    state.format = fmt or state.format
-    state.output = output
-    state.fail_on = Severity.parse(fail_on) if fail_on else None
-    state.quiet = quiet
-    state.debug = debug or state.debug
+def _run(args: Sequence[str], state: AppState) -> int:
+    ns = build_parser().parse_args(_with_default_scan(args))
+    config = ns.config
+    if config is not None and not config.is_file():
+        raise _usage(f"argument --config: file '{config}' does not exist")
+    state.format = ns.format or state.format
+    state.output = ns.output
+    state.fail_on = Severity.parse(ns.fail_on) if ns.fail_on else None
+    state.quiet = ns.quiet
     state.config = config
     state.environ = dict(os.environ)
+    code: int = ns.handler(state, ns)
+    return code
 
 
-def _register() -> None:
-    # Command modules import their layers lazily inside the commands, so registering
-    # them costs only the click definitions.
-    from ramparts.cli import config_cmd, db_cmd, scan_cmd  # noqa: PLC0415
+def _usage(message: str) -> Exception:
+    from ramparts.cli.parsing import UsageError  # noqa: PLC0415
 
-    cli.add_command(scan_cmd.scan)
-    cli.add_command(db_cmd.db)
-    cli.add_command(config_cmd.config)
+    return UsageError(message, "ramparts")
 
 
-_register()
-
-
-def main(argv: list[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI and exit with its code; the only place ramparts calls ``sys.exit``."""
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     state = AppState(debug="--debug" in args)
     try:
-        code = cli.main(args=args, prog_name="ramparts", standalone_mode=False, obj=state)
-    except SystemExit:
-        raise
+        code = _run(args, state)
+    except ExitRequest as request:
+        code = request.code
     except BaseException as exc:  # noqa: BLE001 - the one place that turns any failure into an exit code
-        sys.exit(report_failure(exc, debug=state.debug))
-    sys.exit(code if isinstance(code, int) else 0)
+        code = report_failure(exc, debug=state.debug)
+    sys.exit(code)

@@ -2,54 +2,60 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import click
-
+from ramparts.cli.parsing import lower_choice
 from ramparts.cli.state import FORMATS, SEVERITIES, AppState
 from ramparts.core.report import RENDERERS
 from ramparts.core.types import ExitCode, Report, Severity
 from ramparts.errors import InputError
 
-__all__ = ["DelayedProgress", "emit_report", "report_options"]
+__all__ = ["DelayedProgress", "add_report_options", "apply_report_options", "echo", "emit_report"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+FORMAT_HELP = "report format: table (default), json or sarif"
+FAIL_ON_HELP = "exit 1 on findings at or above this severity (default: high)"
 
 
-def report_options(func: F) -> F:
+def echo(text: str) -> None:
+    """Print a line of a command's output on stdout."""
+    sys.stdout.write(text + "\n")
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
     """``--format``, ``--output`` and ``--fail-on`` on a reporting command.
 
-    The same options exist on the ``ramparts`` group; a value given after the
+    The same options exist on ``ramparts`` itself; a value given after the
     subcommand wins, so both ``ramparts -f json scan .`` and ``ramparts scan . -f json``
     work as users of gitleaks and pip-audit expect.
     """
-    func = click.option(
-        "--fail-on",
-        "cmd_fail_on",
-        type=click.Choice(SEVERITIES, case_sensitive=False),
-        default=None,
-        help="Exit 1 on findings at or above this severity (default: high).",
-    )(func)
-    func = click.option(
-        "--output",
-        "-o",
-        "cmd_output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Write the report to this file instead of stdout.",
-    )(func)
-    return click.option(
-        "--format",
+    group = parser.add_argument_group("report options")
+    group.add_argument(
         "-f",
-        "cmd_format",
-        type=click.Choice(FORMATS),
-        default=None,
-        help="Report format: table (default), json or sarif.",
-    )(func)
+        "--format",
+        dest="cmd_format",
+        type=lower_choice(FORMATS),
+        metavar="{" + ",".join(FORMATS) + "}",
+        help=FORMAT_HELP,
+    )
+    group.add_argument(
+        "-o",
+        "--output",
+        dest="cmd_output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to this file instead of stdout",
+    )
+    group.add_argument(
+        "--fail-on",
+        dest="cmd_fail_on",
+        type=lower_choice(SEVERITIES),
+        metavar="SEVERITY",
+        help=FAIL_ON_HELP,
+    )
 
 
 def apply_report_options(
@@ -77,6 +83,8 @@ def emit_report(state: AppState, report: Report, fail_on: Severity) -> ExitCode:
     """Write ``report`` in the chosen format and return the exit code it implies."""
     if state.output is not None:
         text = RENDERERS[state.format](report)
+        if state.output.is_dir():
+            raise InputError(f"cannot write {state.output}: it is a directory")
         try:
             state.output.parent.mkdir(parents=True, exist_ok=True)
             state.output.write_text(text, encoding="utf-8")

@@ -2,152 +2,116 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-from collections.abc import Callable, Sequence
-from pathlib import Path
+import textwrap
+from collections.abc import Sequence
 from typing import Any
 
-import click
-
-from ramparts.cli.output import DelayedProgress, apply_report_options, emit_report, report_options
-from ramparts.cli.state import AppState, pass_state
+from ramparts.cli.output import (
+    DelayedProgress,
+    add_report_options,
+    apply_report_options,
+    emit_report,
+)
+from ramparts.cli.parsing import Parser, existing_path
+from ramparts.cli.state import AppState
 from ramparts.scan.registry import BUILTIN
 
-__all__ = ["scan"]
+__all__ = ["DEFAULT_SUBCOMMAND", "add_parser", "subcommands"]
+
+DEFAULT_SUBCOMMAND = "all"
+
+DESCRIPTION = """\
+Scan files for risks without executing them.
+
+  ramparts scan PATH            every scanner
+  ramparts scan models PATH     model files only
+
+Honours .gitignore, never follows symbolic links out of PATH, and reports
+skipped and unreadable files instead of passing them silently. A directory
+named like a scanner is written ./models.
+"""
 
 
-class _DefaultGroup(click.Group):
-    """A group whose first argument, when it is not a subcommand, goes to ``all``.
-
-    So ``ramparts scan PATH`` runs every scanner, and ``ramparts scan models PATH``
-    runs one. (A directory named like a scanner is written ``./models``.)
-    """
-
-    default_command = "all"
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = [self.default_command, *args]
-        return super().parse_args(ctx, args)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+def subcommands() -> list[str]:
+    """The words that may follow ``scan``; anything else is a PATH for ``all``."""
+    return [DEFAULT_SUBCOMMAND, *BUILTIN]
 
 
-@click.group(cls=_DefaultGroup)
-def scan() -> None:
-    """Scan files for risks without executing them.
+def add_parser(commands: Any) -> None:
+    """Add ``scan`` and its per-scanner subcommands to the top-level parser."""
+    scan: Parser = commands.add_parser(
+        "scan", help="scan model files and code for risks", description=DESCRIPTION
+    )
+    scan.set_defaults(handler=scan.help_handler())
+    sub = scan.add_command_parsers("scanners")
+    _leaf(sub, DEFAULT_SUBCOMMAND, "run every scanner on PATH", None)
+    for name, (description, _) in BUILTIN.items():
+        _leaf(sub, name, f"only the {name} scanner: {description}", [name])
 
-    \b
-    ramparts scan PATH            every scanner
-    ramparts scan models PATH     model files only
 
-    Honours .gitignore, never follows symbolic links out of PATH, and reports
-    skipped and unreadable files instead of passing them silently.
-    """
-
-
-def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = report_options(func)
-    func = click.option(
-        "--verbose",
-        "-v",
-        is_flag=True,
-        help="Also show remediation and skipped files in the table.",
-    )(func)
-    func = click.option(
-        "--record", is_flag=True, help="Store this run in the state database (for trends)."
-    )(func)
-    func = click.option(
-        "--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes."
-    )(func)
-    func = click.option(
-        "--exclude",
+def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
+    description = textwrap.fill(text[0].upper() + text[1:] + ".", width=80)
+    parser: Parser = sub.add_parser(name, help=text, description=description)
+    parser.add_argument("path", metavar="PATH", type=existing_path, help="file or directory")
+    parser.add_argument(
         "-x",
-        multiple=True,
+        "--exclude",
+        action="append",
+        default=[],
         metavar="PATTERN",
-        help="Skip paths matching this gitignore-style pattern (repeatable).",
-    )(func)
-    return click.argument(
-        "path", type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path)
-    )(func)
+        help="skip paths matching this gitignore-style pattern (repeatable)",
+    )
+    parser.add_argument(
+        "--no-gitignore", action="store_true", help="scan files that .gitignore excludes"
+    )
+    parser.add_argument(
+        "--record", action="store_true", help="store this run in the state database (for trends)"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show remediation and skipped files in the table",
+    )
+    add_report_options(parser)
+
+    def handler(state: AppState, args: argparse.Namespace) -> int:
+        return _run(state, args, scanners)
+
+    parser.set_defaults(handler=handler)
 
 
-def _run(
-    state: AppState,
-    path: Path,
-    scanner_names: Sequence[str] | None,
-    *,
-    exclude: tuple[str, ...],
-    no_gitignore: bool,
-    record: bool,
-    verbose: bool,
-    fmt: str | None,
-    output: Path | None,
-    fail_on: str | None,
-) -> None:
+def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str] | None) -> int:
     from ramparts.scan.interface import ScanContext  # noqa: PLC0415
     from ramparts.scan.registry import load  # noqa: PLC0415
     from ramparts.scan.runner import run_scan  # noqa: PLC0415
 
-    apply_report_options(state, fmt, output, fail_on)
+    apply_report_options(state, args.cmd_format, args.cmd_output, args.cmd_fail_on)
     settings = state.settings()
     scan_settings = dataclasses.replace(
         settings.scan,
-        exclude=(*settings.scan.exclude, *exclude),
-        respect_gitignore=settings.scan.respect_gitignore and not no_gitignore,
+        exclude=(*settings.scan.exclude, *args.exclude),
+        respect_gitignore=settings.scan.respect_gitignore and not args.no_gitignore,
     )
     scanners = load(scanner_names)
     progress = DelayedProgress(enabled=not state.quiet)
     try:
         report = run_scan(
-            path,
+            args.path,
             scanners,
             ctx=ScanContext(settings=scan_settings),
-            target=str(path),
+            target=str(args.path),
             progress=progress,
         )
     finally:
         progress.close()
-    if verbose:
+    if args.verbose:
         state.verbose = True
     code = emit_report(state, report, settings.fail_on)
-    if record:
+    if args.record:
         from ramparts.cli.record import record_run  # noqa: PLC0415 (store only when asked)
 
         record_run(settings, report, code)
-    raise click.exceptions.Exit(int(code))
-
-
-@scan.command("all")
-@_scan_options
-@pass_state
-def scan_all(state: AppState, /, path: Path, **opts: Any) -> None:
-    """Run every scanner on PATH."""
-    _run(state, path, None, **_translate(opts))
-
-
-def _translate(opts: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "exclude": opts["exclude"],
-        "no_gitignore": opts["no_gitignore"],
-        "record": opts["record"],
-        "verbose": opts["verbose"],
-        "fmt": opts["cmd_format"],
-        "output": opts["cmd_output"],
-        "fail_on": opts["cmd_fail_on"],
-    }
-
-
-def _make_single(name: str, description: str) -> click.Command:
-    @_scan_options
-    @pass_state
-    def command(state: AppState, /, path: Path, **opts: Any) -> None:
-        _run(state, path, [name], **_translate(opts))
-
-    command.__doc__ = f"Run only the {name} scanner: {description}."
-    return click.command(name)(command)
-
-
-for _name, (_description, _) in BUILTIN.items():
-    scan.add_command(_make_single(_name, _description))
+    return int(code)

@@ -6,12 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from ramparts.core.settings import Settings, load_settings
 from ramparts.core.types import Severity
 
-__all__ = ["FORMATS", "SEVERITIES", "AppState", "pass_state"]
+__all__ = ["FORMATS", "SEVERITIES", "AppState"]
 
 FORMATS = ("table", "json", "sarif")
 SEVERITIES = tuple(s.value for s in Severity)
@@ -47,6 +45,3 @@ class AppState:
                 configure_logging(level)
             self._settings = settings
         return self._settings
-
-
-pass_state = click.make_pass_decorator(AppState)

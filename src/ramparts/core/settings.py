@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +172,10 @@ def settings_to_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    import tomllib  # noqa: PLC0415 (start-up time: most runs have no settings file)
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import bz2
 import functools
-import gzip
 import io
 import lzma
 import struct
-import tarfile
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tarfile
 
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
@@ -379,6 +379,8 @@ def _prefix(item: ScanItem, raw: IO[bytes], size: int, *, scan: bool) -> Iterato
 
 def open_tar(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
     """Yield a tar archive's regular members; links and devices are reported, not followed."""
+    import tarfile  # noqa: PLC0415 (start-up time: most scans see no tar)
+
     limits = ctx.settings
     with item.open() as raw:
         try:
@@ -431,8 +433,14 @@ def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     return fh
 
 
+def _gzip() -> Any:
+    import gzip  # noqa: PLC0415 (start-up time)
+
+    return gzip
+
+
 _DECOMPRESSORS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
-    "gzip": lambda fh: gzip.GzipFile(fileobj=fh, mode="rb"),
+    "gzip": lambda fh: _gzip().GzipFile(fileobj=fh, mode="rb"),
     "bzip2": lambda fh: bz2.BZ2File(fh, mode="rb"),
     "xz": lambda fh: lzma.LZMAFile(fh, mode="rb"),  # noqa: SIM115 (returned to a with)
 }
@@ -467,6 +475,8 @@ _DECOMPRESSORS["zlib"] = lambda fh: io.BufferedReader(_ZlibReader(fh))
 def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[ScanOutput]:
     """Decompress a single stream (gzip, bzip2, xz, zlib) within the limits; yield it."""
     limits = ctx.settings
+    import tempfile  # noqa: PLC0415 (start-up time)
+
     cap = min(limits.max_expanded_bytes, int(max(item.size, 1) * limits.max_expansion_ratio))
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (yielded)
     with spool, item.open() as raw:

@@ -25,7 +25,6 @@ import _compat_pickle
 import enum
 import fnmatch
 import re
-import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -784,6 +783,8 @@ def load_policy(data: Mapping[str, Any] | Path) -> PicklePolicy:
     and, for names the denylist would otherwise flag, ``unsafe_allow = [...]``.
     """
     if isinstance(data, Path):
+        import tomllib  # noqa: PLC0415 (start-up time: a policy file is rare)
+
         try:
             data = tomllib.loads(data.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -24,14 +24,8 @@ from ramparts.scan.models.containers import (
     refuse_unsupported,
 )
 from ramparts.scan.models.formats import MODEL_EXTENSIONS, Format, expected_formats, sniff
-from ramparts.scan.models.gguf import scan_gguf
-from ramparts.scan.models.keras import looks_like_keras_config, scan_hdf5_raw, scan_keras_config
-from ramparts.scan.models.onnx import scan_onnx
 from ramparts.scan.models.pickle_policy import DEFAULT_POLICY, PicklePolicy
 from ramparts.scan.models.pickle_scan import scan_pickle_stream
-from ramparts.scan.models.safetensors_fmt import scan_safetensors
-from ramparts.scan.models.tensorflow import looks_like_graph_def, scan_tf_graph
-from ramparts.scan.models.torchscript import is_torchscript_code, scan_torchscript_code
 
 __all__ = ["ModelScanner"]
 
@@ -151,6 +145,58 @@ def _scan_numpy(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
 
 Handler = Callable[[ScanItem, ScanContext], Iterable[ScanOutput]]
 
+# The format modules below are imported when a file of their format turns up: a scan
+# of pickles never pays for the GGUF, ONNX, Keras or TensorFlow readers.
+
+
+def _gguf(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+    from ramparts.scan.models.gguf import scan_gguf  # noqa: PLC0415
+
+    return scan_gguf(item, ctx)
+
+
+def _safetensors(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+    from ramparts.scan.models.safetensors_fmt import scan_safetensors  # noqa: PLC0415
+
+    return scan_safetensors(item, ctx)
+
+
+def _hdf5(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+    from ramparts.scan.models.keras import scan_hdf5_raw  # noqa: PLC0415
+
+    return scan_hdf5_raw(item, ctx)
+
+
+def _onnx(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+    from ramparts.scan.models.onnx import scan_onnx  # noqa: PLC0415
+
+    return scan_onnx(item, ctx)
+
+
+def _tf_graph(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+    from ramparts.scan.models.tensorflow import scan_tf_graph  # noqa: PLC0415
+
+    return scan_tf_graph(item, ctx)
+
+
+def _text_model(item: ScanItem, ctx: ScanContext, *, keras: bool) -> Iterable[ScanOutput]:
+    """TorchScript code, a Keras config or a TF graph: formats recognised by shape."""
+    from ramparts.scan.models.keras import scan_keras_config  # noqa: PLC0415
+    from ramparts.scan.models.tensorflow import looks_like_graph_def  # noqa: PLC0415
+    from ramparts.scan.models.torchscript import (  # noqa: PLC0415
+        is_torchscript_code,
+        scan_torchscript_code,
+    )
+
+    if is_torchscript_code(item):
+        return scan_torchscript_code(item, ctx)
+    if keras:
+        return scan_keras_config(item, ctx)
+    if looks_like_graph_def(item.head, item.name.lower()):
+        return _tf_graph(item, ctx)
+    return ()
+
+
 _HANDLERS: dict[Format, Handler] = {
     Format.PICKLE: _scan_pickle,
     Format.ZIP: open_zip,
@@ -163,11 +209,11 @@ _HANDLERS: dict[Format, Handler] = {
     Format.LZ4: functools.partial(refuse_unsupported, kind="lz4"),
     Format.ZSTD: functools.partial(refuse_unsupported, kind="zstd"),
     Format.NUMPY: _scan_numpy,
-    Format.SAFETENSORS: scan_safetensors,
-    Format.GGUF: scan_gguf,
-    Format.HDF5: scan_hdf5_raw,
-    Format.ONNX: scan_onnx,
-    Format.TF_SAVED_MODEL: scan_tf_graph,
+    Format.SAFETENSORS: _safetensors,
+    Format.GGUF: _gguf,
+    Format.HDF5: _hdf5,
+    Format.ONNX: _onnx,
+    Format.TF_SAVED_MODEL: _tf_graph,
 }
 
 _KERAS_CONFIG_NAMES = frozenset({"config.json", "model.json"})
@@ -187,7 +233,7 @@ class ModelScanner(Scanner):
 
     def accepts(self, item: ScanItem) -> bool:
         """Items whose content is a handled format, or whose name promises a model file."""
-        if sniff(item.head) in _HANDLERS or self._keras_config(item) or is_torchscript_code(item):
+        if sniff(item.head) in _HANDLERS or self._keras_config(item) or _torchscript(item):
             return True
         name = item.name.lower()
         dot = name.rfind(".")
@@ -206,16 +252,22 @@ class ModelScanner(Scanner):
         handler = _HANDLERS.get(fmt)
         if handler is not None:
             yield from handler(item, ctx)
-        elif is_torchscript_code(item):
-            yield from scan_torchscript_code(item, ctx)
-        elif self._keras_config(item):
-            yield from scan_keras_config(item, ctx)
-        elif looks_like_graph_def(item.head, item.name.lower()):
-            yield from scan_tf_graph(item, ctx)
+        else:
+            yield from _text_model(item, ctx, keras=self._keras_config(item))
 
     @staticmethod
     def _keras_config(item: ScanItem) -> bool:
         # Keras configs are JSON: recognised by name inside a container (config.json of
         # a .keras zip) or by shape, so a renamed config is still read.
         in_container = bool(item.member) and item.name in _KERAS_CONFIG_NAMES
-        return in_container or looks_like_keras_config(item.head)
+        if in_container:
+            return True
+        from ramparts.scan.models.keras import looks_like_keras_config  # noqa: PLC0415
+
+        return looks_like_keras_config(item.head)
+
+
+def _torchscript(item: ScanItem) -> bool:
+    from ramparts.scan.models.torchscript import is_torchscript_code  # noqa: PLC0415
+
+    return is_torchscript_code(item)
