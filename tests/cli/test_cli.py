@@ -97,7 +97,8 @@ def test_json_and_sarif_to_file(
 
 
 def test_nothing_scanned_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "notes.txt").write_text("nothing to see", encoding="utf-8")
+    # No scanner reads images (binary, and not a model format).
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     code, out, _ = run(["scan", str(tmp_path)], capsys)
     assert code == 3
     assert "0 finding(s)" in out
@@ -162,14 +163,14 @@ def test_config_errors_are_one_line_exit_2(
 def test_env_settings_reach_the_cli(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RAMPARTS_SCAN__EXCLUDE", '["models/"]')
+    monkeypatch.setenv("RAMPARTS_SCAN__EXCLUDE", '["models/", "*.py"]')
     code, out, _ = run(["scan", str(project)], capsys)
-    assert code == 3, out  # the only model files were excluded
+    assert code == 3, out  # every file was excluded
     monkeypatch.setenv("RAMPARTS_DATABASE_URL", "postgresql://u:hunter2@db/x")
     code, out, _ = run(["config", "show"], capsys)
     assert code == 0
     assert "hunter2" not in out
-    assert json.loads(out)["scan"]["exclude"] == ["models/"]
+    assert json.loads(out)["scan"]["exclude"] == ["models/", "*.py"]
 
 
 def test_python_dash_m_works(project: Path) -> None:

@@ -27,10 +27,20 @@ def _models() -> Scanner:
     return ModelScanner()
 
 
+def _secrets() -> Scanner:
+    from ramparts.scan.secrets import SecretScanner  # noqa: PLC0415 (lazy by design)
+
+    return SecretScanner()
+
+
 BUILTIN: dict[str, tuple[str, Callable[[], Scanner]]] = {
     "models": (
         "model files: pickle, PyTorch, joblib, NumPy, Keras, safetensors, GGUF (never loaded)",
         _models,
+    ),
+    "secrets": (
+        "credentials in code, configs, notebooks and logs (redacted in reports)",
+        _secrets,
     ),
 }
 """Name -> (one-line description, factory) of every scanner shipped with ramparts."""

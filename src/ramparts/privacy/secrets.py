@@ -1,0 +1,249 @@
+"""Finding credentials in text: keyword prefilter, rule patterns, validators.
+
+:class:`SecretDetector` runs every rule of :data:`~ramparts.privacy.secret_rules.RULES`
+whose keyword occurs in the text (a substring test on the lower-cased text, so a
+file without "aiza" never runs the Google rule), then drops what is not a credential:
+documentation placeholders, environment and template references, values whose
+checksum fails (GitHub tokens), malformed JWTs, and random-looking values too
+uniform to be secrets. Where two rules match the same characters the earlier,
+more specific rule wins.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from ramparts.privacy.interface import Category, Detection
+from ramparts.privacy.secret_rules import RULES, SecretRule
+
+__all__ = ["SecretDetector", "github_checksum_ok", "shannon_entropy"]
+
+_BASE62_DIGITS = "0123456789"
+_BASE62_ORDERS = (
+    _BASE62_DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    _BASE62_DIGITS + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+)
+
+# Words that mark a value as an example, a template or a reference, not a secret.
+_PLACEHOLDER_WORDS = (
+    "example",
+    "sample",
+    "placeholder",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "your_api",
+    "changeme",
+    "change_me",
+    "change-me",
+    "dummy",
+    "fake",
+    "redacted",
+    "xxxx",
+    "****",
+    "....",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "}}",
+    "%s",
+    "%(",
+    "todo",
+    "insert",
+    "replace",
+    "foobar",
+    "notreal",
+    "not-a-real",
+    "not_a_real",
+    "secret_here",
+    "key_here",
+    "token_here",
+    "process.env",
+    "os.environ",
+    "getenv",
+    "env(",
+    "vault:",
+    "secretref",
+    "keyvault",
+)
+_REFERENCE = re.compile(
+    r"^(?:\$\w+|\$\{[^}]*\}?|%\w+%|\w+\(|[a-z_]+\.[a-z_.]+$|true$|false$|none$|null$)",
+    re.IGNORECASE,
+)
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")  # OPENAI_API_KEY: a name, not a value
+_IDENTIFIER = re.compile(r"^[a-z]+(?:[_\-.][a-z]+)*$|^[A-Z][a-zA-Z]+(?:[A-Z][a-z]+)*$")
+_GIT_SHA = re.compile(r"^[0-9a-f]{40}$")  # a commit id; hex keys of other sizes are kept
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_INTEGRITY = re.compile(r"^(?:sha(?:1|256|384|512)|md5)[-:=]", re.I)
+_VERSIONISH = re.compile(r"^v?\d+(?:[._\-]\d+)+[\w.\-+]*$")
+_PATHISH = re.compile(r"^(?:\.{0,2}|~)/|\.(?:py|json|ya?ml|txt|csv|pem|key|crt|env)$")
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s character distribution."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def _base62(number: int, alphabet: str) -> str:
+    digits = []
+    while number:
+        number, rem = divmod(number, 62)
+        digits.append(alphabet[rem])
+    return "".join(reversed(digits)).rjust(6, "0")
+
+
+def github_checksum_ok(token: str) -> bool:
+    """Whether a ``gh?_`` token's last six characters are the CRC32 of the rest.
+
+    GitHub's token format ends in a base62 CRC32 of the random part. Both orders of
+    the base62 alphabet in use are accepted; a random string passes by chance with a
+    probability of about 2 in 56 billion.
+    """
+    prefix, _, body = token.partition("_")
+    if len(body) != 36:
+        return False
+    random_part, checksum = body[:30], body[30:]
+    for data in (random_part, f"{prefix}_{random_part}"):
+        crc = zlib.crc32(data.encode()) & 0xFFFFFFFF
+        if any(_base62(crc, alphabet) == checksum for alphabet in _BASE62_ORDERS):
+            return True
+    return False
+
+
+def _b64json(segment: str) -> object:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _jwt_ok(token: str) -> bool:
+    header, payload, _ = token.split(".", 2)
+    head = _b64json(header)
+    return isinstance(head, dict) and "alg" in head and isinstance(_b64json(payload), dict)
+
+
+def _is_placeholder(value: str) -> bool:
+    low = value.lower()
+    if any(word in low for word in _PLACEHOLDER_WORDS):
+        return True
+    # A run of one repeated character (000000, aaaaaa) is filler, not key material.
+    return re.search(r"(.)\1{5,}", value) is not None
+
+
+def _password_ok(value: str) -> bool:
+    """A password in a URL or connection string that is a real value, not a stand-in."""
+    low = value.lower()
+    if low in {"password", "passwd", "pass", "pwd", "secret", "user", "admin", "root", "test"}:
+        return False
+    if _REFERENCE.match(value) or _ENV_NAME.match(value):
+        return False
+    return not value.startswith(("$", "%", "{", "<", "*"))
+
+
+def _generic_ok(value: str) -> bool:
+    """A value assigned to a secret-sounding name that looks like key material."""
+    if _REFERENCE.match(value) or _ENV_NAME.match(value) or _IDENTIFIER.match(value):
+        return False
+    if _GIT_SHA.match(value) or _UUID.match(value) or _INTEGRITY.match(value):
+        return False
+    if _VERSIONISH.match(value) or _PATHISH.match(value) or value.startswith(("http", "/")):
+        return False
+    classes = sum(
+        (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+            any(not c.isalnum() for c in value),
+        )
+    )
+    return classes >= 2
+
+
+_CHECKS: dict[str, Callable[[str], bool]] = {
+    "": lambda _: True,
+    "github-checksum": github_checksum_ok,
+    "jwt": _jwt_ok,
+    "url-password": _password_ok,
+    "generic": _generic_ok,
+}
+
+
+class _Compiled:
+    __slots__ = ("check", "regex", "rule")
+
+    def __init__(self, rule: SecretRule) -> None:
+        self.rule = rule
+        self.regex = re.compile(rule.pattern)
+        self.check = _CHECKS[rule.check]
+
+
+class SecretDetector:
+    """Credentials in text, by the rules given (default: every built-in rule)."""
+
+    def __init__(self, rules: Iterable[SecretRule] = RULES) -> None:
+        self._rules = [_Compiled(rule) for rule in rules]
+
+    @property
+    def rules(self) -> tuple[SecretRule, ...]:
+        """The rules this detector runs, in priority order."""
+        return tuple(c.rule for c in self._rules)
+
+    def detect(self, text: str) -> list[Detection]:
+        """Every credential in ``text``, ordered by position, overlaps resolved."""
+        low = text.lower()
+        found: list[Detection] = []
+        taken: list[tuple[int, int]] = []
+        for compiled in self._rules:
+            rule = compiled.rule
+            if not any(word in low for word in rule.keywords):
+                continue
+            for match in compiled.regex.finditer(text):
+                group = "s" if match.group("s") is not None else "s2"
+                value = match.group(group)
+                if not value:
+                    continue
+                start, end = match.span(group)
+                if any(start < t_end and t_start < end for t_start, t_end in taken):
+                    continue
+                if not self._accept(compiled, value):
+                    continue
+                taken.append((start, end))
+                found.append(
+                    Detection(
+                        rule_id=rule.rule_id,
+                        kind=rule.kind,
+                        title=rule.title,
+                        category=Category.SECRET,
+                        start=start,
+                        end=end,
+                        value=value,
+                        severity=rule.severity,
+                        confidence=rule.confidence,
+                    )
+                )
+        found.sort(key=lambda d: d.start)
+        return found
+
+    @staticmethod
+    def _accept(compiled: _Compiled, value: str) -> bool:
+        rule = compiled.rule
+        if rule.placeholders and _is_placeholder(value):
+            return False
+        if rule.min_entropy and shannon_entropy(value) < rule.min_entropy:
+            return False
+        return compiled.check(value)
