@@ -57,7 +57,8 @@ def ensure_venv(path: Path, packages: list[str]) -> Path:
     if not marker.exists():
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+        if packages:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
         marker.write_text("\n".join(packages) + "\n")
     return path / "bin"
 

@@ -20,7 +20,11 @@ __all__ = ["RULES", "SecretRule"]
 _L = r"(?<![A-Za-z0-9_\-])"  # token start: not inside a longer word
 _R = r"(?![A-Za-z0-9_\-])"  # token end
 _QUOTE = r"(?:\\?[\"'`])?"  # an optional quote, maybe JSON-escaped (\")
-_ASSIGN = r"[\w.\-]{0,40}?" + _QUOTE + r"\s*(?::=|=>|[:=(]|,)\s*" + _QUOTE
+_ASSIGN = r"[\w.\-]{0,40}?" + _QUOTE + r"[ \t]*(?::=|=>|[:=(]|,)[ \t]*" + _QUOTE
+# Generic rules take only a real assignment (no call, no argument list), on one line,
+# and a value that is not itself called or indexed.
+_ASSIGN_STRICT = r"[\w.\-]{0,40}?" + _QUOTE + r"[ \t]*(?::=|=>|[:=])[ \t]*" + _QUOTE
+_R_VALUE = r"(?![A-Za-z0-9_\-(\[.])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class SecretRule:
     check: str = ""
     placeholders: bool = True
     """Whether documentation placeholders (EXAMPLE, xxxx, your-key...) are dropped."""
+    multiline: bool = False
+    """Whether a match spans lines (key blocks); others are searched line by line."""
 
     @property
     def rule_id(self) -> str:
@@ -65,10 +71,18 @@ def _prefixed(
 
 
 def _assigned(
-    kind: str, title: str, names: str, keywords: tuple[str, ...], value: str, **kw: object
+    kind: str,
+    title: str,
+    names: str,
+    keywords: tuple[str, ...],
+    value: str,
+    *,
+    strict: bool = False,
+    **kw: object,
 ) -> SecretRule:
     """A value with no prefix of its own, assigned to a name that says what it is."""
-    pattern = "(?i:" + names + ")" + _ASSIGN + "(?P<s>" + value + ")" + _R
+    assign, end = (_ASSIGN_STRICT, _R_VALUE) if strict else (_ASSIGN, _R)
+    pattern = "(?i:" + names + ")" + assign + "(?P<s>" + value + ")" + end
     kw.setdefault("min_entropy", 3.0)
     return SecretRule(kind, title, keywords, pattern, **kw)  # type: ignore[arg-type]
 
@@ -101,6 +115,7 @@ RULES: tuple[SecretRule, ...] = (
         ("private key-----",),
         r"(?P<s>-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----" + _PEM_BODY + ")",
         severity="critical",
+        multiline=True,
     ),
     SecretRule(
         "openssh-private-key",
@@ -108,6 +123,7 @@ RULES: tuple[SecretRule, ...] = (
         ("openssh private key",),
         r"(?P<s>-----BEGIN OPENSSH PRIVATE KEY-----" + _PEM_BODY + ")",
         severity="critical",
+        multiline=True,
     ),
     SecretRule(
         "pgp-private-key",
@@ -115,6 +131,7 @@ RULES: tuple[SecretRule, ...] = (
         ("pgp private key block",),
         r"(?P<s>-----BEGIN PGP PRIVATE KEY BLOCK-----" + _PEM_BODY + ")",
         severity="critical",
+        multiline=True,
     ),
     SecretRule(
         "putty-private-key",
@@ -122,6 +139,7 @@ RULES: tuple[SecretRule, ...] = (
         ("putty-user-key-file",),
         r"(?P<s>PuTTY-User-Key-File-\d: [\w-]+(?:\s|\\r|\\n)+Encryption: [\w-]+)",
         severity="critical",
+        multiline=True,
     ),
     # Cloud providers.
     _prefixed(
@@ -515,7 +533,8 @@ RULES: tuple[SecretRule, ...] = (
         "hard-coded password",
         r"\b\w{0,30}?(?:password|passwd|passwort|pwd)",
         ("password", "passwd", "passwort", "pwd"),
-        r"[^\s\"'`,;)(}{\\<>$]{8,128}",
+        r"[^\s\"'`,;)(}{\\<>$\[\]=]{8,128}",
+        strict=True,
         severity="high",
         confidence="medium",
         min_entropy=3.0,
@@ -527,7 +546,8 @@ RULES: tuple[SecretRule, ...] = (
         r"\b\w{0,30}?(?:api_?key|apikey|access_?key|access_?token|auth_?token|api_?token"
         r"|bearer|token|client_?secret|secret_?key|secret|private_?key|credentials?)",
         ("key", "token", "secret", "bearer", "credential"),
-        r"[A-Za-z0-9_\-+/=.~]{16,256}",
+        r"[A-Za-z0-9_\-+/.~]{16,256}={0,2}",
+        strict=True,
         severity="high",
         confidence="medium",
         min_entropy=3.5,

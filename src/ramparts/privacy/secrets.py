@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import math
 import re
@@ -77,11 +78,11 @@ _PLACEHOLDER_WORDS = (
     "keyvault",
 )
 _REFERENCE = re.compile(
-    r"^(?:\$\w+|\$\{[^}]*\}?|%\w+%|\w+\(|[a-z_]+\.[a-z_.]+$|true$|false$|none$|null$)",
+    r"^(?:\$\w+|\$\{[^}]*\}?|%\w+%|\w+\(|[a-z_]\w*(?:\.[a-z_]\w*)+$|true$|false$|none$|null$)",
     re.IGNORECASE,
 )
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")  # OPENAI_API_KEY: a name, not a value
-_IDENTIFIER = re.compile(r"^[a-z]+(?:[_\-.][a-z]+)*$|^[A-Z][a-zA-Z]+(?:[A-Z][a-z]+)*$")
+_IDENTIFIER = re.compile(r"^_*[a-z]+(?:[_\-.][a-z0-9]+)*$|^[A-Z][a-zA-Z]+(?:[A-Z][a-z]+)*$")
 _GIT_SHA = re.compile(r"^[0-9a-f]{40}$")  # a commit id; hex keys of other sizes are kept
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _INTEGRITY = re.compile(r"^(?:sha(?:1|256|384|512)|md5)[-:=]", re.I)
@@ -183,6 +184,40 @@ _CHECKS: dict[str, Callable[[str], bool]] = {
 }
 
 
+class _KeywordLines:
+    """The lines of a text on which each keyword occurs (the prefilter).
+
+    A rule runs only on the lines that hold one of its keywords, so a frequent word
+    such as "token" costs a few short regex searches rather than a pass over the file.
+    """
+
+    def __init__(self, low: str) -> None:
+        self._low = low
+        self._cache: dict[str, list[tuple[int, int]]] = {}
+
+    def _lines_of(self, word: str) -> list[tuple[int, int]]:
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        low, spans = self._low, []
+        pos = low.find(word)
+        while pos >= 0:
+            start = low.rfind("\n", 0, pos) + 1
+            end = low.find("\n", pos)
+            end = len(low) if end < 0 else end
+            spans.append((start, end))
+            pos = low.find(word, end)
+        self._cache[word] = spans
+        return spans
+
+    def windows(self, words: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Sorted, distinct line spans holding any of ``words``; empty if none does."""
+        spans = [span for word in words for span in self._lines_of(word)]
+        if len(words) > 1:
+            spans = sorted(set(spans))
+        return spans
+
+
 class _Compiled:
     __slots__ = ("check", "regex", "rule")
 
@@ -206,13 +241,21 @@ class SecretDetector:
     def detect(self, text: str) -> list[Detection]:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
         low = text.lower()
+        lines = _KeywordLines(low)
         found: list[Detection] = []
         taken: list[tuple[int, int]] = []
         for compiled in self._rules:
             rule = compiled.rule
-            if not any(word in low for word in rule.keywords):
+            windows = lines.windows(rule.keywords)
+            if not windows:
                 continue
-            for match in compiled.regex.finditer(text):
+            if rule.multiline:
+                matches: Iterable[re.Match[str]] = compiled.regex.finditer(text)
+            else:
+                matches = itertools.chain.from_iterable(
+                    compiled.regex.finditer(text, start, end) for start, end in windows
+                )
+            for match in matches:
                 group = "s" if match.group("s") is not None else "s2"
                 value = match.group(group)
                 if not value:
