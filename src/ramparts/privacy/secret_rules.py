@@ -88,6 +88,17 @@ def _assigned(
 
 
 _B64 = "A-Za-z0-9+/"
+
+
+def _key_block(kind: str, title: str, label: str) -> SecretRule:
+    """A PEM-style block: its BEGIN line and a body of base64 (maybe after headers)."""
+    keyword = label.rsplit(")", 1)[-1].lstrip("?").strip().lower()  # after any (?:...)?
+    pattern = r"(?P<s>-----BEGIN " + label + "-----" + _PEM_BODY + ")"
+    return SecretRule(
+        kind, title, (keyword + "-----",), pattern, severity="critical", multiline=True
+    )
+
+
 _PEM_BODY = r"(?:\s|\\r|\\n)+(?:[A-Za-z0-9\-]+:[^\n\\]*(?:\s|\\r|\\n)+)*[A-Za-z0-9+/=]{40,}"
 _DB_USERINFO = r"(?P<user>[^:/\s@\"'\\]{1,128}):(?P<s>[^@/\s\"'\\]{3,256})@[^\s\"'\\/]+"
 
@@ -109,30 +120,9 @@ RULES: tuple[SecretRule, ...] = (
         r"(?:\\\\n|\\n|[A-Za-z0-9+/=\s])+?-----END [A-Z ]*PRIVATE KEY-----)",
         severity="critical",
     ),
-    SecretRule(
-        "private-key",
-        "private key (PEM)",
-        ("private key-----",),
-        r"(?P<s>-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----" + _PEM_BODY + ")",
-        severity="critical",
-        multiline=True,
-    ),
-    SecretRule(
-        "openssh-private-key",
-        "OpenSSH private key",
-        ("openssh private key",),
-        r"(?P<s>-----BEGIN OPENSSH PRIVATE KEY-----" + _PEM_BODY + ")",
-        severity="critical",
-        multiline=True,
-    ),
-    SecretRule(
-        "pgp-private-key",
-        "PGP private key block",
-        ("pgp private key block",),
-        r"(?P<s>-----BEGIN PGP PRIVATE KEY BLOCK-----" + _PEM_BODY + ")",
-        severity="critical",
-        multiline=True,
-    ),
+    _key_block("private-key", "private key (PEM)", "(?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY"),
+    _key_block("openssh-private-key", "OpenSSH private key", "OPENSSH PRIVATE KEY"),
+    _key_block("pgp-private-key", "PGP private key block", "PGP PRIVATE KEY BLOCK"),
     SecretRule(
         "putty-private-key",
         "PuTTY private key",
