@@ -54,6 +54,13 @@ def _suppressed(rule_id: str, line_text: str) -> bool:
     return rules is not None and (not rules or rule_id in rules)
 
 
+def _lines_of(text: str, det: Detection) -> str:
+    """The whole line(s) a detection sits on, where a pragma would be written."""
+    start = text.rfind("\n", 0, det.start) + 1
+    end = text.find("\n", det.end)
+    return text[start : end if end >= 0 else None]
+
+
 def _looks_binary(head: bytes) -> bool:
     return b"\x00" in head
 
@@ -93,8 +100,7 @@ class SecretScanner(Scanner):
             line += text.count("\n", pos, det.start)
             pos = det.start
             line_start = text.rfind("\n", 0, det.start) + 1
-            line_end = text.find("\n", det.end)
-            if _suppressed(det.rule_id, text[line_start : line_end if line_end >= 0 else None]):
+            if _suppressed(det.rule_id, _lines_of(text, det)):
                 continue
             end_line = line + text.count("\n", det.start, det.end)
             location = Location(
@@ -108,11 +114,7 @@ class SecretScanner(Scanner):
 
     def _part_findings(self, item: ScanItem, part: Part) -> Iterator[Finding]:
         for det in self._detector.detect(part.text):
-            line_start = part.text.rfind("\n", 0, det.start) + 1
-            line_end = part.text.find("\n", det.end)
-            if _suppressed(
-                det.rule_id, part.text[line_start : line_end if line_end >= 0 else None]
-            ):
+            if _suppressed(det.rule_id, _lines_of(part.text, det)):
                 continue
             line, column, part_line = part.place(det.start)
             location = Location(
