@@ -100,13 +100,24 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "google-oauth-client-secret": (["GOCSPX-" + r(URLSAFE, 28)], ["GOCSPX-short"]),
     "google-oauth-token": (["Authorization: Bearer ya29." + r(URLSAFE, 120)], ["ya29.x"]),
-    "azure-storage-key": (
+    "azure-storage-account-key": (
         [
             "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey="
             + r(B64, 86)
-            + "==;EndpointSuffix=core.windows.net"
+            + "==;EndpointSuffix=core.windows.net",
+            'export AZURE_STORAGE_KEY="' + r(B64, 86) + '=="',
+            "feature-store\tAZURE_STORAGE_ACCOUNT_KEY\t" + r(B64, 86) + "==\t2025-03-25",
+            'StorageSharedKeyCredential("mlartifacts", "' + r(B64, 86) + '==")',
         ],
-        ["AccountKey=<your-key>"],
+        ["AccountKey=<your-key>", "blob = " + r(B64, 86) + "=="],
+    ),
+    "cli-password": (
+        ["mysql -h db.internal -u admin -p'" + r(ALNUM, 20) + "' -e 'show databases'"],
+        ["mysql -h db -u admin -p -e 'select 1'", "mysql -u root -p$MYSQL_PWD"],
+    ),
+    "kubernetes-env-secret": (
+        ['        - name: PAYMENTS_API_KEY\n          value: "' + r(ALNUM, 40) + '"'],
+        ["        - name: LOG_LEVEL\n          value: debug", "- name: API_KEY\n  value: changeme"],
     ),
     "azure-sas-token": (
         [
@@ -218,6 +229,10 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["12:AA"],
     ),
     "twilio-api-key": (["TWILIO_API_KEY=SK" + r(HEX, 32)], ["SK" + "0" * 32]),
+    "twilio-account-sid": (
+        ["TWILIO_ACCOUNT_SID=AC" + r(HEX, 32)],
+        ["AC" + "0" * 32, "ACME" + r(HEX, 32)],
+    ),
     "twilio-auth-token": (["TWILIO_AUTH_TOKEN=" + r(HEX, 32)], ["TWILIO_AUTH_TOKEN=$TOKEN"]),
     "sendgrid-api-key": (["SG." + r(URLSAFE, 22) + "." + r(URLSAFE, 43)], ["SG.x.y"]),
     "mailgun-api-key": (["MAILGUN_API_KEY=key-" + r(HEX, 32)], ["mailgun.org"]),
@@ -248,6 +263,22 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "datadog-api-key": (["DD_API_KEY=" + r(HEX, 32)], ["DD_API_KEY=<key>"]),
     "cloudflare-api-token": (["CLOUDFLARE_API_TOKEN=" + r(URLSAFE, 40)], ["cloudflare.com"]),
     "okta-api-token": (["OKTA_API_TOKEN=00" + r(URLSAFE, 40)], ["okta.com"]),
+    "bearer-token": (
+        ['curl -H "Authorization: Bearer ' + r(ALNUM, 40) + '" https://api.example.net/v1/models'],
+        ["Authorization: Bearer $TOKEN", "the Bearer scheme is described in RFC 6750"],
+    ),
+    "secret-in-prose": (
+        [
+            "Use " + r(ALNUM, 40) + " as the internal api key for staging.",
+            "my password is " + r(ALNUM, 18) + " please reset it",
+            "The workshop key (rotate after the session) is `" + r(ALNUM, 40) + "`.",
+        ],
+        [
+            "Use the staging key as the default key for tests.",
+            "the token is refreshed every hour",
+            "Use 6d4a2f1e-8c3b-4a5d-9e7f-1b2c3d4e5f60 as the request id key",
+        ],
+    ),
     "jwt": (
         [f"Authorization: Bearer {jwt()}"],
         [
@@ -264,6 +295,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "postgresql://app:${DB_PASSWORD}@db/x",
             "postgresql://app@db/x",
             "postgres://user:password@localhost/db",
+            'create_engine("postgresql+psycopg2://scott:tiger@localhost/test")',
         ],
     ),
     "mysql-url": ([f"mysql+pymysql://root:{DB_PASSWORD}@db/x"], ["mysql://root:<password>@db/x"]),
@@ -271,7 +303,10 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         [f"mongodb+srv://app:{DB_PASSWORD}@cluster0.x.mongodb.net/db"],
         ["mongodb://localhost:27017"],
     ),
-    "redis-url": ([f"REDIS_URL=redis://:{DB_PASSWORD}@cache:6379/0"], ["redis://localhost:6379/0"]),
+    "redis-url": (
+        [f"REDIS_URL=redis://:{DB_PASSWORD}@cache:6379/0"],
+        ["redis://localhost:6379/0", "redis://[[username]:[password]]@localhost:6379/0"],
+    ),
     "amqp-url": ([f"amqp://guest:{DB_PASSWORD}@mq:5672/"], ["amqp://mq:5672/"]),
     "mssql-url": ([f"mssql+pyodbc://sa:{DB_PASSWORD}@sql/db"], ["mssql+pyodbc://sql/db"]),
     "connection-string-password": (
@@ -280,7 +315,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "url-credentials": (
         [f"https://deploy:{DB_PASSWORD}@git.internal/repo.git"],
-        ["https://git.internal/repo.git"],
+        ["https://git.internal/repo.git", "Url('https://foo.com:123,foo:bar@bar.com/path')"],
     ),
     "generic-password": (
         [
@@ -294,10 +329,26 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "password = get_password()",
             "password_field = forms.CharField",
             'password: "${DB_PASSWORD}"',
+            "password: _PasswordType | None = None",
+            "PQchangePassword.restype = PGresult_ptr",
         ],
     ),
+    "env-default-secret": (
+        [
+            'smtp_password: str = os.environ.get("SMTP_PASSWORD", "' + r(ALNUM, 16) + '")',
+            'key = os.getenv("STRIPE_KEY", default="' + r(ALNUM, 24) + '")',
+        ],
+        ['os.environ.get("API_KEY", "")', 'os.getenv("LOG_LEVEL", "' + r(ALNUM, 16) + '")'],
+    ),
     "generic-api-key": (
-        ['client = Client(api_key="' + r(ALNUM, 32) + '")', "SECRET_KEY = '" + r(B64, 40) + "'"],
+        [
+            'client = Client(api_key="' + r(ALNUM, 32) + '")',
+            "SECRET_KEY = '" + r(B64, 40) + "'",
+            "def client(token: str = '" + r(ALNUM, 40) + "') -> Session:",
+            'jwt.encode(claims, key="' + r(ALNUM, 35) + '", algorithm="HS256")',
+            'payments_api_key: "' + r(HEX, 32) + '"',
+            'os.environ["API_KEY"] = "key-' + r(HEX, 32) + '"',
+        ],
         [
             "api_key = settings.api_key",
             'api_key: "{{ secrets.API_KEY }}"',
@@ -305,6 +356,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "request_token = 6d4a2f1e-8c3b-4a5d-9e7f-1b2c3d4e5f60",
             'integrity_token = "sha512-' + r(B64, 86) + '=="',
             "secret_version = 1.2.3-rc.1",
+            'INVALID_TOKEN = "ghp_' + r(ALNUM, 36) + '"',
+            "cache_key = user_profile_cache",
+            "# Try subkeyspace: channel=__subkeyspace@<db>__:<key>",
+            "_closure_per_cache_key: _LambdaCacheType = util.LRUCache(1000)",
+            'context["key_blocksize"] = _DEFAULT_BLOCKSIZE',
+            "('id_rsa'), ('application/pgp-keys', 'application/pgp-encrypted')",
         ],
     ),
 }

@@ -131,3 +131,38 @@ def test_sample_project_key_is_found_in_the_notebook_output_and_nothing_else() -
         "RMP-SECRET-AWS-ACCESS-KEY-ID",
         "RMP-SECRET-AWS-SECRET-ACCESS-KEY",
     }
+
+
+def test_a_key_printed_by_a_cell_is_found_by_its_cell(tmp_path: Path) -> None:
+    key = _token("", 40)
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": 3,
+                "id": "c3",
+                "metadata": {},
+                "outputs": [{"name": "stdout", "output_type": "stream", "text": [key + "\n"]}],
+                "source": ["import os\n", 'print(os.environ["CO_API_KEY"])'],
+            },
+            {
+                "cell_type": "code",
+                "execution_count": 4,
+                "id": "c4",
+                "metadata": {},
+                "outputs": [{"name": "stdout", "output_type": "stream", "text": [key + "\n"]}],
+                "source": ["print(run_id)"],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "keys.ipynb"
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    found = _scan(tmp_path)
+    assert [(f["rule"], f["member"]) for f in found] == [
+        ("RMP-SECRET-PRINTED-SECRET", ("cells[0]", "outputs[0]"))
+    ]
+    line = path.read_text(encoding="utf-8").splitlines()[int(str(found[0]["line"])) - 1]
+    assert line[int(str(found[0]["column"])) - 1 :].startswith(key)

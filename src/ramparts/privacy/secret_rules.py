@@ -15,15 +15,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RULES", "SecretRule"]
+__all__ = ["RULES", "SECRET_NAME", "SecretRule"]
 
 _L = r"(?<![A-Za-z0-9_\-])"  # token start: not inside a longer word
 _R = r"(?![A-Za-z0-9_\-])"  # token end
 _QUOTE = r"(?:\\?[\"'`])?"  # an optional quote, maybe JSON-escaped (\")
-_ASSIGN = r"[\w.\-]{0,40}?" + _QUOTE + r"[ \t]*(?::=|=>|[:=(]|,)[ \t]*" + _QUOTE
+# After the name: a closing quote or bracket (os.environ["X"] = ...), a type
+# annotation (token: str = ...), then the separator: = : := => ( , or a tab (TSV).
+_NAME_END = _QUOTE + r"\]?" + r"(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?(?=[ \t]*=))?"
+_ASSIGN = r"[\w.\-]{0,40}?" + _NAME_END + r"[ \t]*(?::=|=>|[:=(,\t])[ \t]*" + _QUOTE
 # Generic rules take only a real assignment (no call, no argument list), on one line,
 # and a value that is not itself called or indexed.
-_ASSIGN_STRICT = r"[\w.\-]{0,40}?" + _QUOTE + r"[ \t]*(?::=|=>|[:=])[ \t]*" + _QUOTE
+# A comma counts only as a CSV cell boundary: no space after it (tuples have one).
+_ASSIGN_STRICT = (
+    r"[\w.\-]{0,40}?" + _NAME_END + r"(?:[ \t]*(?::=|=>|[:=\t])[ \t]*|,(?=[^\s\"']))" + _QUOTE
+)
 _R_VALUE = r"(?![A-Za-z0-9_\-(\[.])"
 
 
@@ -86,6 +92,13 @@ def _assigned(
     kw.setdefault("min_entropy", 3.0)
     return SecretRule(kind, title, keywords, pattern, **kw)  # type: ignore[arg-type]
 
+
+SECRET_NAME = (
+    r"\b\w{0,30}?(?:api_?key|apikey|access_?key|access_?token|auth_?token|api_?token"  # noqa: S105 - names, not a credential
+    r"|bearer|token|client_?secret|secret_?key|secret|private_?key|credentials?|key)"
+)
+"""A name that says its value is a key, token or secret (case-insensitive)."""
+_PASSWORD_NAME = r"\b\w{0,30}?(?:password|passwd|passwort|pwd)"  # noqa: S105 - names
 
 _B64 = "A-Za-z0-9+/"
 
@@ -166,11 +179,14 @@ RULES: tuple[SecretRule, ...] = (
     ),
     _prefixed("google-oauth-token", "Google OAuth access token", r"ya29\.", r"[0-9A-Za-z_\-]{30,}"),
     SecretRule(
-        "azure-storage-key",
+        "azure-storage-account-key",
         "Azure storage account key",
-        ("accountkey=",),
-        r"(?i:AccountKey)=(?P<s>[A-Za-z0-9+/]{86}==)",
+        ("accountkey", "storage", "account_key"),
+        r"(?i:AccountKey=|(?:storage|account)[\w.\-]{0,30}?key" + _ASSIGN + "|"
+        r"StorageSharedKeyCredential\(\s*\\?[\"'][^\"'\\]{1,64}\\?[\"']\s*,\s*\\?[\"'])"
+        r"(?P<s>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])",
         severity="critical",
+        min_entropy=4.0,
     ),
     SecretRule(
         "azure-sas-token",
@@ -326,7 +342,7 @@ RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "discord-bot-token",
         "Discord bot token",
-        ("discord", "bot "),
+        ("discord", "bot ", "bot.run", "token"),
         _L + r"(?P<s>[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})" + _R,
     ),
     SecretRule(
@@ -342,6 +358,14 @@ RULES: tuple[SecretRule, ...] = (
         r"(?<![0-9])(?P<s>\d{8,10}:AA[A-Za-z0-9_\-]{33})" + _R,
     ),
     _prefixed("twilio-api-key", "Twilio API key", "SK", "[0-9a-f]{32}", min_entropy=3.0),
+    _prefixed(
+        "twilio-account-sid",
+        "Twilio account SID (an identifier that pairs with an auth token)",
+        "AC",
+        "[0-9a-f]{32}",
+        severity="low",
+        min_entropy=3.0,
+    ),
     _assigned(
         "twilio-auth-token",
         "Twilio auth token",
@@ -513,19 +537,77 @@ RULES: tuple[SecretRule, ...] = (
         "url-credentials",
         "URL with embedded credentials",
         ("://",),
-        r"(?i:https?|ftps?|smtps?|sftp|ldaps?)://" + _DB_USERINFO,
+        r"(?i:https?|ftps?|smtps?|sftp|ldaps?)://(?P<user>[^:/\s@\"'\\,]{1,128}):"
+        r"(?P<s>[^@/\s\"'\\,:]{3,256})@[^\s\"'\\/]+",
         severity="medium",
         check="url-password",
+    ),
+    SecretRule(
+        "cli-password",
+        "password on a database client's command line",
+        ("mysql", "mariadb"),
+        r"(?i:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]{0,200}?[ \t]-p\\?[\"']?"
+        r"(?P<s>[^\s\"'\\$]{6,128})",
+        confidence="medium",
+        min_entropy=3.0,
+        check="generic",
+    ),
+    SecretRule(
+        "kubernetes-env-secret",
+        "secret value in a Kubernetes or compose environment entry",
+        ("value:",),
+        r"(?i:name:[ \t]*\"?[\w.\-]*(?:password|passwd|secret|token|api_?key|access_?key|"
+        r"private_?key|credentials?|key)[\w.\-]*\"?[ \t]*\r?\n[ \t]*value:)[ \t]*[\"']?"
+        r"(?P<s>[A-Za-z0-9_\-+/.~=!@#%^&*?]{8,256})[\"']?[ \t]*(?=\r?\n|$)",
+        confidence="medium",
+        min_entropy=3.0,
+        multiline=True,
+        check="generic",
+    ),
+    SecretRule(
+        "secret-in-prose",
+        "credential written into a sentence (a prompt, a ticket, a log message)",
+        ("key", "token", "secret", "password", "passwd", "credential"),
+        r"(?:(?<![^\s\"'`(])(?P<s>[A-Za-z0-9_\-+/.~=!@#%^&*?]{16,256})[ \t]+(?i:as|is)[ \t]+"
+        r"(?i:(?:the|my|our|your|a|an)[ \t]+)?(?i:[a-z]+[ \t]+){0,4}?"
+        r"(?i:api[ _]?key|key|token|secret|password|passwd|credentials?)\b"
+        r"|(?i:api[ _]?key|key|token|secret|password|passwd)\b[^\n]{0,50}?[ \t](?i:is|was)"
+        r"[ \t]*:?[ \t]*\\?[\"'`]?"
+        r"(?P<s2>[A-Za-z0-9_\-+/.~=!@#%^&*?]{16,256})(?![A-Za-z0-9_\-]))",
+        confidence="medium",
+        min_entropy=3.0,
+        check="generic",
+    ),
+    SecretRule(
+        "env-default-secret",
+        "credential given as the default of an environment lookup",
+        ("getenv", "environ", "env.get", "env("),
+        r"(?i:getenv|environ\.get|environ\.setdefault|env\.get|env)\(\s*\\?[\"']"
+        r"(?i:\w{0,40}?(?:password|passwd|pwd|secret|token|api_?key|access_?key|key|credentials?)"
+        r"\w{0,20})\\?[\"']\s*,\s*(?:default\s*=\s*)?\\?[\"']"
+        r"(?P<s>[^\s\"'`\\$<>{}]{8,256})\\?[\"']",
+        confidence="medium",
+        min_entropy=3.0,
+        check="generic",
     ),
     # Generic assignments: a name that says "secret" and a value that looks random.
     _assigned(
         "generic-password",
         "hard-coded password",
-        r"\b\w{0,30}?(?:password|passwd|passwort|pwd)",
+        _PASSWORD_NAME,
         ("password", "passwd", "passwort", "pwd"),
-        r"[^\s\"'`,;)(}{\\<>$\[\]=]{8,128}",
+        r"[^\s\"'`,;)(}{\\<>$\[\]=][^\s\"'`,;)(}{\\<>$\[\]]{7,127}",
         strict=True,
         severity="high",
+        confidence="medium",
+        min_entropy=3.0,
+        check="generic",
+    ),
+    SecretRule(
+        "bearer-token",
+        "bearer token in an Authorization header",
+        ("bearer",),
+        r"(?i:\bBearer)[ \t]+(?P<s>[A-Za-z0-9_\-+/.~=@!#%^&*?]{16,512})" + _R_VALUE,
         confidence="medium",
         min_entropy=3.0,
         check="generic",
@@ -533,10 +615,9 @@ RULES: tuple[SecretRule, ...] = (
     _assigned(
         "generic-api-key",
         "hard-coded API key or token",
-        r"\b\w{0,30}?(?:api_?key|apikey|access_?key|access_?token|auth_?token|api_?token"
-        r"|bearer|token|client_?secret|secret_?key|secret|private_?key|credentials?)",
+        SECRET_NAME,
         ("key", "token", "secret", "bearer", "credential"),
-        r"[A-Za-z0-9_\-+/.~]{16,256}={0,2}",
+        r"[A-Za-z0-9_\-+/.~][A-Za-z0-9_\-+/.~=]{15,255}",
         strict=True,
         severity="high",
         confidence="medium",

@@ -22,9 +22,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from ramparts.privacy.interface import Category, Detection
-from ramparts.privacy.secret_rules import RULES, SecretRule
+from ramparts.privacy.secret_rules import RULES, SECRET_NAME, SecretRule
 
-__all__ = ["SecretDetector", "github_checksum_ok", "shannon_entropy"]
+__all__ = [
+    "SECRET_NAME",
+    "SecretDetector",
+    "github_checksum_ok",
+    "looks_like_secret_value",
+    "shannon_entropy",
+]
 
 _BASE62_DIGITS = "0123456789"
 _BASE62_ORDERS = (
@@ -81,8 +87,8 @@ _REFERENCE = re.compile(
     r"^(?:\$\w+|\$\{[^}]*\}?|%\w+%|\w+\(|[a-z_]\w*(?:\.[a-z_]\w*)+$|true$|false$|none$|null$)",
     re.IGNORECASE,
 )
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")  # OPENAI_API_KEY: a name, not a value
-_IDENTIFIER = re.compile(r"^_*[a-z]+(?:[_\-.][a-z0-9]+)*$|^[A-Z][a-zA-Z]+(?:[A-Z][a-z]+)*$")
+_ENV_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]{2,}$")  # OPENAI_API_KEY: a name, not a value
+_IDENTIFIER = re.compile(r"^_*[a-z]+(?:[_\-.][a-z]+\d*)*$|^[A-Z][a-zA-Z]+(?:[A-Z][a-z]+)*$")
 _GIT_SHA = re.compile(r"^[0-9a-f]{40}$")  # a commit id; hex keys of other sizes are kept
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _INTEGRITY = re.compile(r"^(?:sha(?:1|256|384|512)|md5)[-:=]", re.I)
@@ -138,7 +144,16 @@ def _jwt_ok(token: str) -> bool:
     return isinstance(head, dict) and "alg" in head and isinstance(_b64json(payload), dict)
 
 
+_LONG = 100
+"""Values this long (key blocks, session tokens) are random enough to hold any short
+word or a run of one character by chance; only unmistakable stand-ins count there."""
+_LONG_PLACEHOLDERS = ("EXAMPLE", "...", "<", "${", "{{", "xxxxxxxx", "XXXXXXXX")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
 def _is_placeholder(value: str) -> bool:
+    if len(value) >= _LONG:
+        return any(word in value for word in _LONG_PLACEHOLDERS)
     low = value.lower()
     if any(word in low for word in _PLACEHOLDER_WORDS):
         return True
@@ -146,18 +161,60 @@ def _is_placeholder(value: str) -> bool:
     return re.search(r"(.)\1{5,}", value) is not None
 
 
+def _entropy_floor(value: str, floor: float) -> float:
+    """Hex strings carry at most 4 bits a character; random 32-digit ones average 3.6."""
+    return min(floor, 3.0) if set(value) <= _HEX else floor
+
+
+# Passwords that documentation uses (SQLAlchemy's scott:tiger, "password", "changeme").
+_DOC_PASSWORDS = frozenset({"pass", "pwd", "secret", "user", "admin", "root", "test", "guest"})
+_DOC_PASSWORD_WORDS = ("tiger", "password", "passwd", "changeme", "example", "dummy", "foobar")
+
+
 def _password_ok(value: str) -> bool:
     """A password in a URL or connection string that is a real value, not a stand-in."""
     low = value.lower()
-    if low in {"password", "passwd", "pass", "pwd", "secret", "user", "admin", "root", "test"}:
+    if low in _DOC_PASSWORDS or any(word in low for word in _DOC_PASSWORD_WORDS):
         return False
     if _REFERENCE.match(value) or _ENV_NAME.match(value):
         return False
-    return not value.startswith(("$", "%", "{", "<", "*"))
+    return not value.startswith(("$", "%", "{", "<", "*", "["))
+
+
+_CODE_NAME = re.compile(
+    r"_*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|_+[A-Za-z0-9]+|_*[A-Z][a-z]+(?:[A-Z][a-z]+)+"
+)
+
+
+def _code_name(value: str) -> bool:
+    """An unquoted value that reads as a name in code (``_CacheKeyType``, ``PGresult_ptr``).
+
+    In source code an unquoted right-hand side is an expression, not a literal. Such a
+    name has the shape of an identifier and few capitals or digits; random key material
+    of the same alphabet has about 40% capitals or many digits.
+    """
+    if not _CODE_NAME.fullmatch(value):
+        return False
+    letters = sum(c.isalpha() for c in value)
+    upper = sum(c.isupper() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    return upper < 0.3 * max(letters, 1) and digits < 0.1 * len(value)
+
+
+_OWN_RULE_PREFIX = re.compile(r"^(?:gh[pousr]_|github_pat_)")
+_KEY_EQUALS = re.compile(r"^[a-z_]{3,}=")
 
 
 def _generic_ok(value: str) -> bool:
-    """A value assigned to a secret-sounding name that looks like key material."""
+    """A value assigned to a secret-sounding name that looks like key material.
+
+    Tokens with a format of their own (a GitHub token whose checksum failed) were
+    already judged by their rule and are not findings here.
+    """
+    if _OWN_RULE_PREFIX.match(value):
+        return False
+    if _KEY_EQUALS.match(value):
+        return False  # "channel=__keyspace": a setting written in prose, not a value
     if _REFERENCE.match(value) or _ENV_NAME.match(value) or _IDENTIFIER.match(value):
         return False
     if _GIT_SHA.match(value) or _UUID.match(value) or _INTEGRITY.match(value):
@@ -173,6 +230,20 @@ def _generic_ok(value: str) -> bool:
         )
     )
     return classes >= 2
+
+
+def looks_like_secret_value(value: str) -> bool:
+    """Whether a bare value (no name beside it) has the shape of key material.
+
+    Used where the context names the secret elsewhere, such as a notebook output
+    printing ``os.environ["API_KEY"]``: random enough, not a placeholder, reference,
+    digest, UUID, version or path.
+    """
+    if not 8 <= len(value) <= 512 or any(c.isspace() for c in value):
+        return False
+    if _is_placeholder(value) or shannon_entropy(value) < _entropy_floor(value, 3.0):
+        return False
+    return _generic_ok(value)
 
 
 _CHECKS: dict[str, Callable[[str], bool]] = {
@@ -263,7 +334,8 @@ class SecretDetector:
                 start, end = match.span(group)
                 if any(start < t_end and t_start < end for t_start, t_end in taken):
                     continue
-                if not self._accept(compiled, value):
+                quoted = start > 0 and text[start - 1] in "\"'`"
+                if not self._accept(compiled, value, quoted=quoted):
                     continue
                 taken.append((start, end))
                 found.append(
@@ -283,10 +355,12 @@ class SecretDetector:
         return found
 
     @staticmethod
-    def _accept(compiled: _Compiled, value: str) -> bool:
+    def _accept(compiled: _Compiled, value: str, *, quoted: bool) -> bool:
         rule = compiled.rule
+        if rule.check == "generic" and not quoted and _code_name(value):
+            return False
         if rule.placeholders and _is_placeholder(value):
             return False
-        if rule.min_entropy and shannon_entropy(value) < rule.min_entropy:
+        if rule.min_entropy and shannon_entropy(value) < _entropy_floor(value, rule.min_entropy):
             return False
         return compiled.check(value)

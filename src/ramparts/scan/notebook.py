@@ -181,9 +181,9 @@ def _part(
     offset = 0
     for s in strings:
         raw_offset = placer.place(s, used)
-        # Tracebacks carry colour codes; strip them so tokens are contiguous (the
-        # columns of such a line are then approximate).
-        text = _ANSI.sub("", s) if "\x1b" in s else s
+        # Tracebacks carry colour codes; blank them (same length, so columns stay
+        # exact) so that "key=\x1b[0m..." reads as text.
+        text = _ANSI.sub(lambda m: " " * len(m.group()), s) if "\x1b" in s else s
         starts.append(offset)
         raw_offsets.append(raw_offset)
         chunks.append(text)

@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
-from ramparts.privacy.interface import Detection, redact
-from ramparts.privacy.secrets import SecretDetector
+from ramparts.privacy.interface import Category, Detection, redact
+from ramparts.privacy.secrets import SECRET_NAME, SecretDetector, looks_like_secret_value
 from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.notebook import Part, notebook_parts
 
@@ -27,6 +27,8 @@ __all__ = ["MAX_TEXT_BYTES", "SecretScanner", "ignored_rules"]
 MAX_TEXT_BYTES = 64 << 20
 """Text files larger than this are skipped with a reason (logs this big are data)."""
 
+_NAMES_A_SECRET = re.compile(SECRET_NAME + r"|password|passwd|pwd", re.IGNORECASE)
+_PRINTED = ("RMP-SECRET-PRINTED-SECRET", "printed-secret", "secret printed by a notebook cell")
 _PRAGMA = re.compile(r"ramparts:\s*ignore(?:\[([A-Za-z0-9_,\- ]+)\])?")
 _REMEDIATION = (
     "Revoke and rotate this credential now (it is in the file and its history), then "
@@ -91,6 +93,7 @@ class SecretScanner(Scanner):
         if parts is not None:
             for part in parts:
                 yield from self._part_findings(item, part)
+            yield from self._printed_secrets(item, parts)
         else:
             yield from self._text_findings(item, text)
 
@@ -112,6 +115,23 @@ class SecretScanner(Scanner):
             )
             yield _finding(item, det, location, "")
 
+    def _printed_secrets(self, item: ScanItem, parts: list[Part]) -> Iterator[Finding]:
+        source = ""
+        for part in parts:
+            if part.member[-1] == "source":
+                source = part.text
+                continue
+            if self._detector.detect(part.text):
+                continue  # already reported by a rule of its own
+            det = _printed_value(part, source)
+            if det is None or _suppressed(det.rule_id, source):
+                continue
+            line, column, part_line = part.place(det.start)
+            location = Location(
+                item.path, line=line, column=column, member=(*item.member, *part.member)
+            )
+            yield _finding(item, det, location, f" (line {part_line} of the output)")
+
     def _part_findings(self, item: ScanItem, part: Part) -> Iterator[Finding]:
         for det in self._detector.detect(part.text):
             if _suppressed(det.rule_id, _lines_of(part.text, det)):
@@ -122,6 +142,26 @@ class SecretScanner(Scanner):
             )
             kind = "output" if part.member[-1].startswith("outputs") else "cell source"
             yield _finding(item, det, location, f" (line {part_line} of the {kind})")
+
+
+def _printed_value(part: Part, source: str) -> Detection | None:
+    """A lone value in an output of a cell whose last line names a secret.
+
+    ``print(os.environ["API_KEY"])`` or a bare ``api_key`` shows the key in the
+    output with nothing beside it that a rule could recognise; the cell's code names it.
+    """
+    lines = [line for line in source.splitlines() if line.strip()]
+    if not lines or not _NAMES_A_SECRET.search(lines[-1]):
+        return None
+    stripped = part.text.strip()
+    value = stripped.strip("'\"")
+    if not looks_like_secret_value(value):
+        return None
+    start = part.text.index(value)
+    rule_id, kind, title = _PRINTED
+    return Detection(
+        rule_id, kind, title, Category.SECRET, start, start + len(value), value, "high", "medium"
+    )
 
 
 def _finding(item: ScanItem, det: Detection, location: Location, where: str) -> Finding:
