@@ -217,7 +217,16 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["https://hooks.slack.com/services/"],
     ),
     "discord-bot-token": (
-        ["DISCORD_BOT_TOKEN=M" + r(URLSAFE, 23) + "." + r(URLSAFE, 6) + "." + r(URLSAFE, 38)],
+        [
+            "DISCORD_BOT_TOKEN=M" + r(URLSAFE, 23) + "." + r(URLSAFE, 6) + "." + r(URLSAFE, 38),
+            'curl -H "Authorization: Bearer N'
+            + r(ALNUM, 23)
+            + "."
+            + r(ALNUM, 6)
+            + "."
+            + r(ALNUM, 38)
+            + '"',
+        ],
         ["discord.py"],
     ),
     "discord-webhook": (
@@ -359,6 +368,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             'INVALID_TOKEN = "ghp_' + r(ALNUM, 36) + '"',
             "cache_key = user_profile_cache",
             "# Try subkeyspace: channel=__subkeyspace@<db>__:<key>",
+            "token = Token.Name.Builtin.SchemeFunction",
+            "NO_CACHE_KEY = CacheStats.NO_CACHE_KEY",
+            "config.stash[old_mark_config_key] = MARK_GEN._config",
             "_closure_per_cache_key: _LambdaCacheType = util.LRUCache(1000)",
             'context["key_blocksize"] = _DEFAULT_BLOCKSIZE',
             "('id_rsa'), ('application/pgp-keys', 'application/pgp-encrypted')",

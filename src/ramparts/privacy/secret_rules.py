@@ -55,6 +55,9 @@ class SecretRule:
     """Whether documentation placeholders (EXAMPLE, xxxx, your-key...) are dropped."""
     multiline: bool = False
     """Whether a match spans lines (key blocks); others are searched line by line."""
+    anchored: bool = False
+    """Whether a match starts where the word holding a keyword starts (a name such as
+    ``DB_PASSWORD``): it is tried there only instead of searched for along the line."""
 
     @property
     def rule_id(self) -> str:
@@ -342,7 +345,7 @@ RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "discord-bot-token",
         "Discord bot token",
-        ("discord", "bot ", "bot.run", "token"),
+        ("discord", "bot ", "bot.run", "token", "bearer"),
         _L + r"(?P<s>[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})" + _R,
     ),
     SecretRule(
@@ -363,6 +366,7 @@ RULES: tuple[SecretRule, ...] = (
         "Twilio account SID (an identifier that pairs with an auth token)",
         "AC",
         "[0-9a-f]{32}",
+        ("sid", "twilio", "value:"),
         severity="low",
         min_entropy=3.0,
     ),
@@ -598,6 +602,7 @@ RULES: tuple[SecretRule, ...] = (
         ("password", "passwd", "passwort", "pwd"),
         r"[^\s\"'`,;)(}{\\<>$\[\]=][^\s\"'`,;)(}{\\<>$\[\]]{7,127}",
         strict=True,
+        anchored=True,
         severity="high",
         confidence="medium",
         min_entropy=3.0,
@@ -619,6 +624,7 @@ RULES: tuple[SecretRule, ...] = (
         ("key", "token", "secret", "bearer", "credential"),
         r"[A-Za-z0-9_\-+/.~][A-Za-z0-9_\-+/.~=]{15,255}",
         strict=True,
+        anchored=True,
         severity="high",
         confidence="medium",
         min_entropy=3.5,

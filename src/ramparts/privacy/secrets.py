@@ -84,7 +84,10 @@ _PLACEHOLDER_WORDS = (
     "keyvault",
 )
 _REFERENCE = re.compile(
-    r"^(?:\$\w+|\$\{[^}]*\}?|%\w+%|\w+\(|[a-z_]\w*(?:\.[a-z_]\w*)+$|true$|false$|none$|null$)",
+    r"^(?:\$\w+|\$\{[^}]*\}?|%\w+%|\w+\(|true$|false$|none$|null$"
+    # Attribute access (self.key, settings.API_KEY, os.environ): a lower-case start.
+    # Case matters here, or dotted tokens (Discord's) would read as attributes.
+    r"|(?-i:[a-z_][a-z0-9_]*(?:\.[A-Za-z_]\w*)+$))",
     re.IGNORECASE,
 )
 _ENV_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]{2,}$")  # OPENAI_API_KEY: a name, not a value
@@ -176,7 +179,7 @@ def _password_ok(value: str) -> bool:
     low = value.lower()
     if low in _DOC_PASSWORDS or any(word in low for word in _DOC_PASSWORD_WORDS):
         return False
-    if _REFERENCE.match(value) or _ENV_NAME.match(value):
+    if _REFERENCE.match(value) or _ENV_NAME.match(value) or _dotted_names(value):
         return False
     return not value.startswith(("$", "%", "{", "<", "*", "["))
 
@@ -186,6 +189,28 @@ _CODE_NAME = re.compile(
 )
 
 
+def _dotted_names(value: str) -> bool:
+    """``Token.Name.Builtin``, ``CacheStats.NO_CACHE_KEY``: attribute access, not a value.
+
+    Every dotted part must read as a name a person wrote; a dotted token whose parts
+    are random (Discord's) is not one.
+    """
+    parts = value.split(".")
+    return len(parts) > 1 and all(
+        _ENV_NAME.match(part)
+        or _IDENTIFIER.match(part)
+        or (_CODE_NAME.fullmatch(part) and _few_caps(part))
+        for part in parts
+    )
+
+
+def _few_caps(value: str) -> bool:
+    letters = sum(c.isalpha() for c in value)
+    upper = sum(c.isupper() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    return upper < 0.3 * max(letters, 1) and digits < 0.1 * len(value)
+
+
 def _code_name(value: str) -> bool:
     """An unquoted value that reads as a name in code (``_CacheKeyType``, ``PGresult_ptr``).
 
@@ -193,33 +218,33 @@ def _code_name(value: str) -> bool:
     name has the shape of an identifier and few capitals or digits; random key material
     of the same alphabet has about 40% capitals or many digits.
     """
-    if not _CODE_NAME.fullmatch(value):
-        return False
-    letters = sum(c.isalpha() for c in value)
-    upper = sum(c.isupper() for c in value)
-    digits = sum(c.isdigit() for c in value)
-    return upper < 0.3 * max(letters, 1) and digits < 0.1 * len(value)
+    return bool(_CODE_NAME.fullmatch(value)) and _few_caps(value)
 
 
 _OWN_RULE_PREFIX = re.compile(r"^(?:gh[pousr]_|github_pat_)")
 _KEY_EQUALS = re.compile(r"^[a-z_]{3,}=")
 
 
-def _generic_ok(value: str) -> bool:
-    """A value assigned to a secret-sounding name that looks like key material.
+# Shapes that are names, references or identifiers of something else, not secrets.
+_NOT_KEY_MATERIAL: tuple[Callable[[str], object], ...] = (
+    _OWN_RULE_PREFIX.match,  # a GitHub token whose checksum failed was judged by its rule
+    _KEY_EQUALS.match,  # "channel=__keyspace": a setting written in prose
+    _REFERENCE.match,
+    _ENV_NAME.match,
+    _IDENTIFIER.match,
+    _GIT_SHA.match,
+    _UUID.match,
+    _INTEGRITY.match,
+    _VERSIONISH.match,
+    _PATHISH.search,
+    lambda v: v.startswith(("http", "/")),
+    lambda v: "." in v and _dotted_names(v),
+)
 
-    Tokens with a format of their own (a GitHub token whose checksum failed) were
-    already judged by their rule and are not findings here.
-    """
-    if _OWN_RULE_PREFIX.match(value):
-        return False
-    if _KEY_EQUALS.match(value):
-        return False  # "channel=__keyspace": a setting written in prose, not a value
-    if _REFERENCE.match(value) or _ENV_NAME.match(value) or _IDENTIFIER.match(value):
-        return False
-    if _GIT_SHA.match(value) or _UUID.match(value) or _INTEGRITY.match(value):
-        return False
-    if _VERSIONISH.match(value) or _PATHISH.match(value) or value.startswith(("http", "/")):
+
+def _generic_ok(value: str) -> bool:
+    """A value assigned to a secret-sounding name that looks like key material."""
+    if any(test(value) for test in _NOT_KEY_MATERIAL):
         return False
     classes = sum(
         (
@@ -256,37 +281,60 @@ _CHECKS: dict[str, Callable[[str], bool]] = {
 
 
 class _KeywordLines:
-    """The lines of a text on which each keyword occurs (the prefilter).
+    """Where each keyword occurs in a text (the prefilter).
 
     A rule runs only on the lines that hold one of its keywords, so a frequent word
-    such as "token" costs a few short regex searches rather than a pass over the file.
+    such as "token" costs a few short regex searches rather than a pass over the file;
+    an anchored rule is tried only where the word holding a keyword starts.
     """
 
     def __init__(self, low: str) -> None:
         self._low = low
-        self._cache: dict[str, list[tuple[int, int]]] = {}
+        self._cache: dict[str, list[tuple[int, int, int]]] = {}
 
-    def _lines_of(self, word: str) -> list[tuple[int, int]]:
+    def _hits(self, word: str) -> list[tuple[int, int, int]]:
+        """``(position, line start, line end)`` of every occurrence of ``word``."""
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        low, spans = self._low, []
+        low, hits = self._low, []
         pos = low.find(word)
         while pos >= 0:
             start = low.rfind("\n", 0, pos) + 1
             end = low.find("\n", pos)
             end = len(low) if end < 0 else end
-            spans.append((start, end))
-            pos = low.find(word, end)
-        self._cache[word] = spans
-        return spans
+            hits.append((pos, start, end))
+            pos = low.find(word, pos + len(word))
+        self._cache[word] = hits
+        return hits
 
     def windows(self, words: tuple[str, ...]) -> list[tuple[int, int]]:
         """Sorted, distinct line spans holding any of ``words``; empty if none does."""
-        spans = [span for word in words for span in self._lines_of(word)]
-        if len(words) > 1:
-            spans = sorted(set(spans))
-        return spans
+        return sorted({(start, end) for word in words for _, start, end in self._hits(word)})
+
+    def anchors(self, words: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Sorted, distinct (word start, line end) of the words holding ``words``."""
+        low, found = self._low, set()
+        for word in words:
+            for hit, line_start, line_end in self._hits(word):
+                first, start = max(line_start, hit - _MAX_NAME_PREFIX), hit
+                while start > first and (low[start - 1].isalnum() or low[start - 1] == "_"):
+                    start -= 1
+                found.add((start, line_end))
+        return sorted(found)
+
+
+_MAX_NAME_PREFIX = 30
+"""Characters of a name that may precede its keyword (``training_db_password``)."""
+
+
+def _lowered(text: str) -> str:
+    """``text`` in lower case with every character at its original offset."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    # A few characters lower-case to two ('İ'); keep those as they are.
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 class _Compiled:
@@ -311,8 +359,7 @@ class SecretDetector:
 
     def detect(self, text: str) -> list[Detection]:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
-        low = text.lower()
-        lines = _KeywordLines(low)
+        lines = _KeywordLines(_lowered(text))
         found: list[Detection] = []
         taken: list[tuple[int, int]] = []
         for compiled in self._rules:
@@ -321,12 +368,19 @@ class SecretDetector:
             if not windows:
                 continue
             if rule.multiline:
-                matches: Iterable[re.Match[str]] = compiled.regex.finditer(text)
+                matches: Iterable[re.Match[str] | None] = compiled.regex.finditer(text)
+            elif rule.anchored:
+                matches = (
+                    compiled.regex.match(text, start, end)
+                    for start, end in lines.anchors(rule.keywords)
+                )
             else:
                 matches = itertools.chain.from_iterable(
                     compiled.regex.finditer(text, start, end) for start, end in windows
                 )
             for match in matches:
+                if match is None:
+                    continue
                 group = "s" if match.group("s") is not None else "s2"
                 value = match.group(group)
                 if not value:
