@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ramparts.cli.output import (
@@ -67,6 +68,12 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
         "--no-gitignore", action="store_true", help="scan files that .gitignore excludes"
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="a previous JSON report: its findings are known and not reported again",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="store this run in the state database (for trends)"
     )
     parser.add_argument(
@@ -84,6 +91,7 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
 
 
 def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str] | None) -> int:
+    from ramparts.scan.baseline import apply_baseline, load_baseline  # noqa: PLC0415
     from ramparts.scan.interface import ScanContext  # noqa: PLC0415
     from ramparts.scan.registry import load  # noqa: PLC0415
     from ramparts.scan.runner import run_scan  # noqa: PLC0415
@@ -96,6 +104,7 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         respect_gitignore=settings.scan.respect_gitignore and not args.no_gitignore,
     )
     scanners = load(scanner_names)
+    known = load_baseline(args.baseline) if args.baseline is not None else None
     progress = DelayedProgress(enabled=not state.quiet)
     try:
         report = run_scan(
@@ -107,6 +116,8 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         )
     finally:
         progress.close()
+    if known is not None:
+        report = apply_baseline(report, known)
     if args.verbose:
         state.verbose = True
     code = emit_report(state, report, settings.fail_on)

@@ -33,6 +33,9 @@ def _summary(report: Report) -> Text:
         f" in {s.files_scanned} of {s.files_seen} file(s), "
         f"{s.bytes_scanned / 1e6:.1f} MB, {s.seconds:.2f} s"
     )
+    known = report.properties.get("baseline_suppressed")
+    if known:
+        text.append(f"; {known} known finding(s) in the baseline not shown")
     if report.skips:
         text.append(f"; {len(report.skips)} skipped")
     if report.errors:
