@@ -4,8 +4,11 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Severity, Skip
+from ramparts.scan import runner
 from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.runner import run_scan
 
@@ -82,3 +85,24 @@ def test_skips_are_reported(tmp_path: Path) -> None:
     assert report.findings == ()
     assert report.skips == (Skip("big.bin", report.skips[0].reason),)
     assert report.stats.files_scanned == 0
+
+
+def test_worker_processes_give_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(6):
+        (tmp_path / f"a{i}.bin").write_bytes(b"BAD!" if i % 2 else b"fine")
+    (tmp_path / "b.bin").write_bytes(b"NESTNESTBAD")
+    (tmp_path / "c.bin").write_bytes(b"BOOM")
+    one = run_scan(tmp_path, [MagicScanner()], ctx=ScanContext(ScanSettings(workers=1)))
+    # Tiny files: lower the thresholds so that the process pool is really used.
+    monkeypatch.setattr(runner, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(runner, "_CHUNK_FILES", 2)
+    progress = Progress()
+    two = run_scan(
+        tmp_path, [MagicScanner()], ctx=ScanContext(ScanSettings(workers=2)), progress=progress
+    )
+    assert two.findings == one.findings
+    assert two.errors == one.errors
+    assert two.stats.files_scanned == one.stats.files_scanned == 5
+    assert [c[0] for c in progress.calls[1:]] == sorted(p.name for p in tmp_path.iterdir())

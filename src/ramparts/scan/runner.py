@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import multiprocessing
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -47,9 +50,12 @@ class ProgressSink(Protocol):
 
 @dataclasses.dataclass
 class _Acc:
+    """What scanning one file produced (and whether any scanner accepted it)."""
+
     findings: list[Finding] = dataclasses.field(default_factory=list)
     skips: list[Skip] = dataclasses.field(default_factory=list)
     errors: list[ErrorRecord] = dataclasses.field(default_factory=list)
+    accepted: bool = False
 
 
 def _opener(path: Path) -> IO[bytes]:
@@ -98,6 +104,77 @@ def _scan_item(item: ScanItem, scanners: Sequence[Scanner], ctx: ScanContext, ac
     return accepted
 
 
+def _scan_file(entry: FileEntry, scanners: Sequence[Scanner], ctx: ScanContext) -> _Acc:
+    result = _Acc()
+    try:
+        with entry.path.open("rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    except OSError as exc:
+        result.errors.append(ErrorRecord(entry.rel, f"cannot read: {exc.strerror or exc}"))
+        return result
+    item = ScanItem(entry.rel, entry.size, head, functools.partial(_opener, entry.path))
+    result.accepted = _scan_item(item, scanners, ctx, result)
+    return result
+
+
+# Below this much work, starting worker processes costs more than it saves.
+_PARALLEL_MIN_BYTES = 16 << 20
+_CHUNK_BYTES = 4 << 20
+_CHUNK_FILES = 256
+
+# Set in each worker process by _init_worker: the scanners and context of the run.
+_WORKER: tuple[Sequence[Scanner], ScanContext] | None = None
+
+
+def _init_worker(scanners: Sequence[Scanner], ctx: ScanContext) -> None:
+    global _WORKER  # noqa: PLW0603 - one run per worker process
+    _WORKER = (scanners, ctx)
+
+
+def _scan_chunk(chunk: list[FileEntry]) -> list[_Acc]:
+    if _WORKER is None:  # pragma: no cover - only if the pool skipped its initializer
+        raise RuntimeError("worker process was not initialised")
+    scanners, ctx = _WORKER
+    return [_scan_file(entry, scanners, ctx) for entry in chunk]
+
+
+def _chunks(entries: list[FileEntry]) -> Iterator[list[FileEntry]]:
+    chunk: list[FileEntry] = []
+    size = 0
+    for entry in entries:
+        chunk.append(entry)
+        size += entry.size
+        if size >= _CHUNK_BYTES or len(chunk) >= _CHUNK_FILES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _results(
+    entries: list[FileEntry], scanners: Sequence[Scanner], ctx: ScanContext
+) -> Iterator[tuple[FileEntry, _Acc]]:
+    """Each entry with its result, in walk order; across processes when it pays."""
+    workers = ctx.settings.workers or os.cpu_count() or 1
+    total = sum(e.size for e in entries)
+    if workers < 2 or total < _PARALLEL_MIN_BYTES or len(entries) < 2:
+        for entry in entries:
+            yield entry, _scan_file(entry, scanners, ctx)
+        return
+    chunks = list(_chunks(entries))
+    # fork where the platform has it (no re-import per worker); the pool starts before
+    # any progress-bar thread exists.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)),
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(scanners, ctx),
+    ) as pool:
+        for chunk, results in zip(chunks, pool.map(_scan_chunk, chunks), strict=True):
+            yield from zip(chunk, results, strict=True)
+
+
 def run_scan(
     root: Path,
     scanners: Sequence[Scanner],
@@ -127,19 +204,14 @@ def run_scan(
             entries.append(entry)
     if progress is not None:
         progress.start(len(entries), sum(e.size for e in entries))
-    scanned = 0
-    scanned_bytes = 0
-    for entry in entries:
-        try:
-            with entry.path.open("rb") as fh:
-                head = fh.read(HEAD_SIZE)
-        except OSError as exc:
-            acc.errors.append(ErrorRecord(entry.rel, f"cannot read: {exc.strerror or exc}"))
-        else:
-            item = ScanItem(entry.rel, entry.size, head, functools.partial(_opener, entry.path))
-            if _scan_item(item, scanners, ctx, acc):
-                scanned += 1
-                scanned_bytes += entry.size
+    scanned, scanned_bytes = 0, 0
+    for entry, part in _results(entries, scanners, ctx):
+        acc.findings.extend(part.findings)
+        acc.skips.extend(part.skips)
+        acc.errors.extend(part.errors)
+        if part.accepted:
+            scanned += 1
+            scanned_bytes += entry.size
         if progress is not None:
             progress.advance(entry.rel, entry.size)
     return Report(
