@@ -17,6 +17,8 @@ from ramparts.cli.output import (
 )
 from ramparts.cli.parsing import Parser, existing_path
 from ramparts.cli.state import AppState
+from ramparts.core.types import Report
+from ramparts.errors import InputError
 from ramparts.scan.registry import BUILTIN
 
 __all__ = ["DEFAULT_SUBCOMMAND", "add_parser", "subcommands"]
@@ -67,6 +69,12 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
     parser.add_argument(
         "--no-gitignore", action="store_true", help="scan files that .gitignore excludes"
     )
+    if scanners is None or "secrets" in scanners:
+        parser.add_argument(
+            "--git-history",
+            action="store_true",
+            help="also scan every line added by any commit of the repository (secrets)",
+        )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -88,6 +96,18 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
         return _run(state, args, scanners)
 
     parser.set_defaults(handler=handler)
+
+
+def _with_history(report: Report, path: Path) -> Report:
+    """``report`` plus secrets added by past commits (one line and exit 2 if git fails)."""
+    from ramparts.scan.git_history import scan_history  # noqa: PLC0415
+
+    root = path if path.is_dir() else path.parent
+    try:
+        found = scan_history(root, in_tree=frozenset(f.fingerprint for f in report.findings))
+    except (FileNotFoundError, RuntimeError) as exc:
+        raise InputError(f"--git-history: {exc}") from exc
+    return dataclasses.replace(report, findings=(*report.findings, *found))
 
 
 def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str] | None) -> int:
@@ -116,6 +136,8 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         )
     finally:
         progress.close()
+    if getattr(args, "git_history", False):
+        report = _with_history(report, args.path)
     if known is not None:
         report = apply_baseline(report, known)
     if args.verbose:

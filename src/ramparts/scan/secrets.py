@@ -22,7 +22,7 @@ from ramparts.privacy.secrets import SECRET_NAME, SecretDetector, looks_like_sec
 from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.notebook import Part, notebook_parts
 
-__all__ = ["MAX_TEXT_BYTES", "SecretScanner", "ignored_rules"]
+__all__ = ["MAX_TEXT_BYTES", "SecretScanner", "ignored_rules", "is_suppressed", "secret_finding"]
 
 MAX_TEXT_BYTES = 64 << 20
 """Text files larger than this are skipped with a reason (logs this big are data)."""
@@ -49,7 +49,7 @@ def ignored_rules(line: str) -> frozenset[str] | None:
     return frozenset(r.strip() for r in match.group(1).split(",") if r.strip())
 
 
-def _suppressed(rule_id: str, line_text: str) -> bool:
+def is_suppressed(rule_id: str, line_text: str) -> bool:
     if "ramparts" not in line_text:
         return False
     rules = ignored_rules(line_text)
@@ -103,7 +103,7 @@ class SecretScanner(Scanner):
             line += text.count("\n", pos, det.start)
             pos = det.start
             line_start = text.rfind("\n", 0, det.start) + 1
-            if _suppressed(det.rule_id, _lines_of(text, det)):
+            if is_suppressed(det.rule_id, _lines_of(text, det)):
                 continue
             end_line = line + text.count("\n", det.start, det.end)
             location = Location(
@@ -113,7 +113,7 @@ class SecretScanner(Scanner):
                 end_line=end_line if end_line != line else None,
                 member=item.member,
             )
-            yield _finding(item, det, location, "")
+            yield secret_finding(det, location)
 
     def _printed_secrets(self, item: ScanItem, parts: list[Part]) -> Iterator[Finding]:
         source = ""
@@ -124,24 +124,24 @@ class SecretScanner(Scanner):
             if self._detector.detect(part.text):
                 continue  # already reported by a rule of its own
             det = _printed_value(part, source)
-            if det is None or _suppressed(det.rule_id, source):
+            if det is None or is_suppressed(det.rule_id, source):
                 continue
             line, column, part_line = part.place(det.start)
             location = Location(
                 item.path, line=line, column=column, member=(*item.member, *part.member)
             )
-            yield _finding(item, det, location, f" (line {part_line} of the output)")
+            yield secret_finding(det, location, f" (line {part_line} of the output)")
 
     def _part_findings(self, item: ScanItem, part: Part) -> Iterator[Finding]:
         for det in self._detector.detect(part.text):
-            if _suppressed(det.rule_id, _lines_of(part.text, det)):
+            if is_suppressed(det.rule_id, _lines_of(part.text, det)):
                 continue
             line, column, part_line = part.place(det.start)
             location = Location(
                 item.path, line=line, column=column, member=(*item.member, *part.member)
             )
             kind = "output" if part.member[-1].startswith("outputs") else "cell source"
-            yield _finding(item, det, location, f" (line {part_line} of the {kind})")
+            yield secret_finding(det, location, f" (line {part_line} of the {kind})")
 
 
 def _printed_value(part: Part, source: str) -> Detection | None:
@@ -164,14 +164,16 @@ def _printed_value(part: Part, source: str) -> Detection | None:
     )
 
 
-def _finding(item: ScanItem, det: Detection, location: Location, where: str) -> Finding:
+def secret_finding(det: Detection, location: Location, where: str = "") -> Finding:
+    """The report's finding for ``det`` at ``location``: redacted, fingerprinted by the
+    secret itself (so a baseline survives line moves)."""
     digest = hashlib.sha256(det.value.encode()).hexdigest()
-    parts = (det.rule_id, item.path, "!".join(location.member), digest)
+    parts = (det.rule_id, location.path, "!".join(location.member), digest)
     fingerprint = hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
     return Finding(
         rule_id=det.rule_id,
         title=f"{det.title} in plain text",
-        message=f"{det.title} found{where}; anyone who can read this file can use it",
+        message=f"{det.title} found{where}; anyone who can read it can use it",
         severity=_SEVERITY.get(det.severity, Severity.HIGH),
         confidence=_CONFIDENCE.get(det.confidence, Confidence.MEDIUM),
         location=location,
