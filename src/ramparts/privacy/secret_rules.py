@@ -421,7 +421,7 @@ RULES: tuple[SecretRule, ...] = (
         r"(?P<s>access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32})",
     ),
     # Package registries.
-    _prefixed("npm-token", "npm access token", "npm_", "[A-Za-z0-9]{36}", min_entropy=3.0),
+    _prefixed("npm-token", "npm access token", "npm_", "[A-Za-z0-9]{36}", check="github-checksum"),
     _prefixed(
         "pypi-token",
         "PyPI upload token",

@@ -91,7 +91,7 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _ENV_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]{2,}$")  # OPENAI_API_KEY: a name, not a value
-_IDENTIFIER = re.compile(r"^_*[a-z]+(?:[_\-.][a-z]+\d*)*$|^[A-Z][a-zA-Z]+(?:[A-Z][a-z]+)*$")
+_IDENTIFIER = re.compile(r"^_*[a-z]+(?:[_\-.][a-z]+\d*)*$")
 _GIT_SHA = re.compile(r"^[0-9a-f]{40}$")  # a commit id; hex keys of other sizes are kept
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _INTEGRITY = re.compile(r"^(?:sha(?:1|256|384|512)|md5)[-:=]", re.I)
@@ -116,11 +116,11 @@ def _base62(number: int, alphabet: str) -> str:
 
 
 def github_checksum_ok(token: str) -> bool:
-    """Whether a ``gh?_`` token's last six characters are the CRC32 of the rest.
+    """Whether a ``gh?_`` or ``npm_`` token's last six characters are the CRC32 of the rest.
 
-    GitHub's token format ends in a base62 CRC32 of the random part. Both orders of
-    the base62 alphabet in use are accepted; a random string passes by chance with a
-    probability of about 2 in 56 billion.
+    GitHub's token format (which npm adopted) ends in a base62 CRC32 of the random
+    part. Both orders of the base62 alphabet in use are accepted; a random string
+    passes by chance with a probability of about 2 in 56 billion.
     """
     prefix, _, body = token.partition("_")
     if len(body) != 36:
@@ -185,7 +185,7 @@ def _password_ok(value: str) -> bool:
 
 
 _CODE_NAME = re.compile(
-    r"_*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|_+[A-Za-z0-9]+|_*[A-Z][a-z]+(?:[A-Z][a-z]+)+"
+    r"_*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|_+[A-Za-z0-9]+|_*[A-Z][a-z]+(?:[A-Z][a-z]+)*"
 )
 
 
@@ -211,6 +211,15 @@ def _few_caps(value: str) -> bool:
     return upper < 0.3 * max(letters, 1) and digits < 0.1 * len(value)
 
 
+_SECRET_WORD = re.compile(r"pass(?:word|wd)|secret|token|credential", re.IGNORECASE)
+
+
+def _unquoted_name(value: str) -> bool:
+    """An unquoted right-hand side that is a name in code: ``_CacheKeyType``, or one
+    that itself says what it holds (``HTTPPasswordMgr``, ``SecretStr``)."""
+    return _code_name(value) or bool(value.isidentifier() and _SECRET_WORD.search(value))
+
+
 def _code_name(value: str) -> bool:
     """An unquoted value that reads as a name in code (``_CacheKeyType``, ``PGresult_ptr``).
 
@@ -221,7 +230,7 @@ def _code_name(value: str) -> bool:
     return bool(_CODE_NAME.fullmatch(value)) and _few_caps(value)
 
 
-_OWN_RULE_PREFIX = re.compile(r"^(?:gh[pousr]_|github_pat_)")
+_OWN_RULE_PREFIX = re.compile(r"^(?:gh[pousr]_|github_pat_|npm_)")
 _KEY_EQUALS = re.compile(r"^[a-z_]{3,}=")
 
 
@@ -239,6 +248,7 @@ _NOT_KEY_MATERIAL: tuple[Callable[[str], object], ...] = (
     _PATHISH.search,
     lambda v: v.startswith(("http", "/")),
     lambda v: "." in v and _dotted_names(v),
+    lambda v: _CODE_NAME.fullmatch(v) and _few_caps(v),  # ClassName, PGresult_ptr
 )
 
 
@@ -411,7 +421,7 @@ class SecretDetector:
     @staticmethod
     def _accept(compiled: _Compiled, value: str, *, quoted: bool) -> bool:
         rule = compiled.rule
-        if rule.check == "generic" and not quoted and _code_name(value):
+        if rule.check == "generic" and not quoted and _unquoted_name(value):
             return False
         if rule.placeholders and _is_placeholder(value):
             return False
