@@ -367,8 +367,8 @@ script, not these files.
 | where | problem | found by |
 |---|---|---|
 | `models/classifier.pkl` | pickle that calls `os.system` when loaded | `ramparts scan models` |
-| `notebooks/exploration.ipynb` | an AWS access key and secret printed in a cell's output (fabricated); customer emails in a table output | `ramparts scan secrets` (the key); PII scanner (planned) |
-| `data/customers.csv` | personal data: names, emails, phone numbers, card numbers | PII scanner (planned) |
+| `notebooks/exploration.ipynb` | an AWS access key and secret printed in a cell's output (fabricated); customer emails in a table output | `ramparts scan secrets` (the key), `ramparts scan pii` (the table) |
+| `data/customers.csv` | personal data: names, emails, phone numbers, card numbers | `ramparts scan pii` |
 | `requirements.txt` | unpinned and vulnerable dependencies (`pyyaml==5.3.1`, `transformers==4.30.0`) | dependency audit (planned) |
 | `config/settings.yaml` | model endpoint over plain `http://` | posture (planned) |
 | `.github/workflows/ci.yml` | no scanning, signing or provenance step | posture (planned) |

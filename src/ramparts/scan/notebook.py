@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Part", "notebook_parts"]
+__all__ = ["Part", "advance", "notebook_parts", "string_positions", "string_values"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TEXT_MIME = ("text/", "application/json", "application/javascript")
@@ -48,12 +48,12 @@ class Part:
         i = max(bisect.bisect_right(self.starts, offset) - 1, 0)
         if not self.raw_offsets or self.raw_offsets[i] < 0:
             return (None, None, part_line)
-        pos = _advance(self.raw, self.raw_offsets[i], offset - self.starts[i])
+        pos = advance(self.raw, self.raw_offsets[i], offset - self.starts[i])
         line = bisect.bisect_right(self.line_starts, pos)
         return (line, pos - self.line_starts[line - 1] + 1, part_line)
 
 
-def _advance(raw: str, pos: int, count: int) -> int:
+def advance(raw: str, pos: int, count: int) -> int:
     """The raw offset ``count`` decoded characters after ``pos`` in a JSON string."""
     end = len(raw)
     for _ in range(count):
@@ -70,7 +70,7 @@ def _advance(raw: str, pos: int, count: int) -> int:
     return pos
 
 
-def _string_positions(raw: str) -> tuple[Any, list[int]] | None:
+def string_positions(raw: str) -> tuple[Any, list[int]] | None:
     """Decode ``raw`` and list the offset of every string value in document order."""
     offsets: list[int] = []
     decoder = json.JSONDecoder()
@@ -91,16 +91,17 @@ def _string_positions(raw: str) -> tuple[Any, list[int]] | None:
     return doc, offsets
 
 
-def _string_values(node: Any) -> Iterator[str]:
-    """Every string value under ``node``, in document order (keys excluded)."""
+def string_values(node: Any, key: str | None = None) -> Iterator[tuple[str | None, str]]:
+    """Every string value under ``node`` with the key that holds it (a list's items
+    share their list's key), in document order; keys themselves are not values."""
     if isinstance(node, str):
-        yield node
+        yield key, node
     elif isinstance(node, dict):
-        for value in node.values():
-            yield from _string_values(value)
+        for name, value in node.items():
+            yield from string_values(value, name)
     elif isinstance(node, list):
         for value in node:
-            yield from _string_values(value)
+            yield from string_values(value, key)
 
 
 class _Placer:
@@ -108,7 +109,7 @@ class _Placer:
 
     def __init__(self, raw: str, doc: Any, offsets: list[int]) -> None:
         self.line_starts = (0, *(m.end() for m in re.finditer("\n", raw)))
-        values = list(_string_values(doc))
+        values = [value for _, value in string_values(doc)]
         # Duplicate keys make the two lists disagree; then nothing is placed.
         self._usable = len(values) == len(offsets)
         self._offsets = offsets
@@ -152,7 +153,7 @@ def _output_strings(output: dict[str, Any]) -> list[str]:
 
 def notebook_parts(raw: str) -> list[Part] | None:
     """The text parts of a notebook, or ``None`` if ``raw`` is not notebook JSON."""
-    decoded = _string_positions(raw)
+    decoded = string_positions(raw)
     if decoded is None:
         return None
     doc, offsets = decoded

@@ -33,6 +33,23 @@ def _secrets() -> Scanner:
     return SecretScanner()
 
 
+def _pii() -> Scanner:
+    from ramparts.scan.pii import PiiScanner  # noqa: PLC0415 (lazy by design)
+
+    return PiiScanner()
+
+
+def _pii_in_all() -> Scanner:
+    # Among every scanner, personal data is looked for in data files only.
+    from ramparts.scan.pii import PiiScanner  # noqa: PLC0415 (lazy by design)
+
+    return PiiScanner(data_only=True)
+
+
+_IN_ALL: dict[str, Callable[[], Scanner]] = {"pii": _pii_in_all}
+"""Factories that differ when a scanner runs with all the others."""
+
+
 BUILTIN: dict[str, tuple[str, Callable[[], Scanner]]] = {
     "models": (
         "model files: pickle, PyTorch, joblib, NumPy, Keras, safetensors, GGUF (never loaded)",
@@ -41,6 +58,10 @@ BUILTIN: dict[str, tuple[str, Callable[[], Scanner]]] = {
     "secrets": (
         "credentials in code, configs, notebooks and logs (redacted in reports)",
         _secrets,
+    ),
+    "pii": (
+        "personal data in datasets, logs, notebooks and documents (typed, validated)",
+        _pii,
     ),
 }
 """Name -> (one-line description, factory) of every scanner shipped with ramparts."""
@@ -80,8 +101,11 @@ def load(names: Iterable[str] | None = None) -> list[Scanner]:
     if wanted is None:
         wanted = [*BUILTIN, *plugins]
     scanners: list[Scanner] = []
+    everything = names is None
     for name in wanted:
-        if name in BUILTIN:
+        if everything and name in _IN_ALL:
+            scanners.append(_IN_ALL[name]())
+        elif name in BUILTIN:
             scanners.append(BUILTIN[name][1]())
         elif name in plugins:
             scanners.append(plugins[name]())

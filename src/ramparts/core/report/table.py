@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ramparts.core.types import Report, Severity
+from ramparts.core.types import Finding, Report, Severity
 
 __all__ = ["render_table", "report_renderable"]
 
@@ -43,6 +44,27 @@ def _summary(report: Report) -> Text:
     return text
 
 
+_FOLD_AFTER = 3
+"""Rows of one rule in one file shown before the rest are counted in one row."""
+
+
+def _fold(findings: tuple[Finding, ...], *, verbose: bool) -> list[Finding | tuple[str, str, int]]:
+    """The table's rows: a dataset with 800 card numbers shows three and a count."""
+    if verbose:
+        return list(findings)
+    groups = Counter((f.rule_id, f.location.path) for f in findings)
+    rows: list[Finding | tuple[str, str, int]] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    for f in findings:
+        key = (f.rule_id, f.location.path)
+        seen[key] += 1
+        if groups[key] <= _FOLD_AFTER + 1 or seen[key] <= _FOLD_AFTER:
+            rows.append(f)
+        elif seen[key] == _FOLD_AFTER + 1:
+            rows.append((key[0], key[1], groups[key] - _FOLD_AFTER))
+    return rows
+
+
 def report_renderable(report: Report, *, verbose: bool = False) -> RenderableType:
     """A rich renderable of ``report``; ``verbose`` adds remediation and skipped files."""
     parts: list[RenderableType] = []
@@ -52,7 +74,19 @@ def report_renderable(report: Report, *, verbose: bool = False) -> RenderableTyp
         table.add_column("Rule", no_wrap=True)
         table.add_column("Location", overflow="fold", ratio=2)
         table.add_column("Finding", overflow="fold", ratio=3)
-        for f in report.findings:
+        for f in _fold(report.findings, verbose=verbose):
+            if isinstance(f, tuple):
+                rule, path, more = f
+                table.add_row(
+                    Text("…", style="dim"),
+                    rule,
+                    path,
+                    Text(
+                        f"{more} more like the above (all are in JSON and SARIF; -v lists them)",
+                        style="dim",
+                    ),
+                )
+                continue
             detail = Text(f.title, style="bold")
             detail.append("\n" + f.message)
             if f.evidence:

@@ -1,0 +1,231 @@
+"""The PII scanner: personal data in datasets, logs, notebooks and documents.
+
+Tables (CSV, TSV) are read row by row with each column's header as context; the
+first rows are sampled to classify every column ("column email: 99% email,
+confidential"), reported once per column as ``RMP-DATA-COLUMN``. JSON Lines records
+use their keys the same way. Notebooks are read part by part (a DataFrame preview
+in an output is text), and logs and documents as free text. Every value is located
+by line and column of the file and its evidence is redacted.
+
+Run alone (``ramparts scan pii``) it reads every text file, configs and code
+included. Within ``ramparts scan PATH`` it reads data and document files only
+(``data_only``): a maintainer's address in ``pyproject.toml`` is not a dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
+from ramparts.privacy.interface import Detection, redact
+from ramparts.privacy.pii import KINDS, PiiDetector, column_hint
+from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
+from ramparts.scan.notebook import advance, notebook_parts, string_positions, string_values
+from ramparts.scan.secrets import MAX_TEXT_BYTES
+
+__all__ = ["PiiScanner"]
+
+_TABLES = {".csv": ",", ".tsv": "\t"}
+_JSON_LINES = (".jsonl", ".ndjson")
+_TEXT = (".txt", ".log", ".md", ".text", ".rst")
+_SAMPLE_ROWS = 200
+_MAX_FINDINGS = 100_000
+"""Findings per file, so a huge table cannot make a huge report (the column summary
+still counts every row)."""
+_SEVERITY = {s.value: s for s in Severity}
+_REFERENCES = ("CWE-359", "OWASP LLM02:2025", "AML.T0057")
+_REMEDIATION = (
+    "Remove or redact personal data that the dataset does not need "
+    "(ramparts redact), restrict who can read it, and record its classification."
+)
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+class PiiScanner(Scanner):
+    """Personal data in CSV/TSV, JSON Lines, notebooks, logs and text documents."""
+
+    name = "pii"
+    description = "personal data in datasets, logs, notebooks and documents (typed, validated)"
+
+    def __init__(self, detector: PiiDetector | None = None, *, data_only: bool = False) -> None:
+        self._detector = detector or PiiDetector()
+        self._data_only = data_only
+
+    def accepts(self, item: ScanItem) -> bool:
+        """Text items; with ``data_only``, data and document files (by name) only."""
+        if b"\x00" in item.head:
+            return False
+        if not self._data_only:
+            return True
+        suffix = _suffix(item.name)
+        return suffix in _TABLES or suffix in _JSON_LINES or suffix in _TEXT or suffix == ".ipynb"
+
+    def scan(self, item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+        """Read ``item`` the way its format asks and report each personal value."""
+        if item.size > MAX_TEXT_BYTES:
+            where = "!".join((item.path, *item.member))
+            yield Skip(where, f"larger than {MAX_TEXT_BYTES >> 20} MiB (stream it in parts)")
+            return
+        with item.open() as fh:
+            text = fh.read(MAX_TEXT_BYTES + 1).decode("utf-8", errors="replace")
+        suffix = _suffix(item.name)
+        if suffix in _TABLES:
+            found: Iterator[Finding] = self._table(item, text, _TABLES[suffix])
+        elif suffix in _JSON_LINES:
+            found = self._json_lines(item, text)
+        elif suffix == ".ipynb":
+            found = self._notebook(item, text)
+        else:
+            found = self._text(item, text)
+        for count, finding in enumerate(found):
+            if count >= _MAX_FINDINGS:
+                yield Skip(
+                    "!".join((item.path, *item.member)),
+                    f"more than {_MAX_FINDINGS} personal values; the rest are not listed",
+                )
+                return
+            yield finding
+
+    # Formats -------------------------------------------------------------------
+
+    def _text(self, item: ScanItem, text: str) -> Iterator[Finding]:
+        line, pos, line_start = 1, 0, 0
+        for det in self._detector.detect(text):
+            line += text.count("\n", pos, det.start)
+            pos = det.start
+            line_start = text.rfind("\n", 0, det.start) + 1
+            yield _finding(item, det, line, det.start - line_start + 1, item.member)
+
+    def _table(self, item: ScanItem, text: str, delimiter: str) -> Iterator[Finding]:
+        lines = text.splitlines()
+        if not lines:
+            return
+        header = [cell for cell, _ in _cells(lines[0], delimiter)]
+        hints = [column_hint(h) for h in header]
+        kinds: list[Counter[str]] = [Counter() for _ in header]
+        rows = 0
+        for number, raw in enumerate(lines[1:], start=2):
+            if not raw.strip():
+                continue
+            rows += 1
+            for index, (cell, offset) in enumerate(_cells(raw, delimiter)):
+                hint = hints[index] if index < len(hints) else None
+                for det in self._detector.detect_value(cell, hint):
+                    if index < len(kinds):
+                        kinds[index][det.kind] += 1
+                    yield _finding(item, det, number, offset + det.start + 1, item.member)
+        yield from _column_summaries(item, header, kinds, rows)
+
+    def _json_lines(self, item: ScanItem, text: str) -> Iterator[Finding]:
+        for number, raw in enumerate(text.split("\n"), start=1):
+            if raw.strip():
+                yield from self._json_record(item, raw, number)
+
+    def _json_record(self, item: ScanItem, raw: str, number: int) -> Iterator[Finding]:
+        decoded = string_positions(raw)
+        if decoded is None:
+            for det in self._detector.detect(raw):
+                yield _finding(item, det, number, det.start + 1, item.member)
+            return
+        doc, offsets = decoded
+        pairs = list(string_values(doc))
+        if len(pairs) != len(offsets):  # duplicate keys: positions cannot be paired
+            for det in self._detector.detect(raw):
+                yield _finding(item, det, number, det.start + 1, item.member)
+            return
+        for (key, value), offset in zip(pairs, offsets, strict=True):
+            hint = column_hint(key) if key else None
+            for det in self._detector.detect_value(value, hint):
+                column = advance(raw, offset, det.start) + 1
+                yield _finding(item, det, number, column, item.member)
+
+    def _notebook(self, item: ScanItem, text: str) -> Iterator[Finding]:
+        parts = notebook_parts(text)
+        if parts is None:
+            yield from self._text(item, text)
+            return
+        for part in parts:
+            for det in self._detector.detect(part.text):
+                line, column, _ = part.place(det.start)
+                member = (*item.member, *part.member)
+                yield _finding(item, det, line, column, member)
+
+
+def _cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:
+    """The cells of one CSV/TSV line with the offset of each value (quotes handled)."""
+    i, n = 0, len(line)
+    while i <= n:
+        if i < n and line[i] == '"':
+            j, chunks = i + 1, []
+            while j < n:
+                if line[j] == '"':
+                    if j + 1 < n and line[j + 1] == '"':
+                        chunks.append('"')
+                        j += 2
+                        continue
+                    break
+                chunks.append(line[j])
+                j += 1
+            yield "".join(chunks), i + 1
+            end = line.find(delimiter, j)
+        else:
+            end = line.find(delimiter, i)
+            stop = n if end < 0 else end
+            yield line[i:stop], i
+        if end < 0:
+            return
+        i = end + 1
+
+
+def _column_summaries(
+    item: ScanItem, header: list[str], kinds: list[Counter[str]], rows: int
+) -> Iterator[Finding]:
+    for index, (name, counts) in enumerate(zip(header, kinds, strict=True)):
+        if not counts or not rows:
+            continue
+        kind, hits = counts.most_common(1)[0]
+        share = hits / rows
+        if share < 0.5:
+            continue
+        info = KINDS[kind]
+        yield Finding(
+            rule_id="RMP-DATA-COLUMN",
+            title="column holds personal data",
+            message=(
+                f"column {name!r} (#{index + 1}): {share:.0%} {info.kind}, "
+                f"sensitivity {info.sensitivity} ({hits} of {rows} rows)"
+            ),
+            severity=Severity.INFO,
+            confidence=Confidence.HIGH if share >= 0.9 else Confidence.MEDIUM,
+            location=Location(item.path, line=1, member=item.member),
+            evidence=f"{name}: {info.kind}",
+            references=_REFERENCES,
+            scanner="pii",
+        )
+
+
+def _finding(
+    item: ScanItem, det: Detection, line: int | None, column: int | None, member: tuple[str, ...]
+) -> Finding:
+    info = KINDS[det.kind]
+    digest = hashlib.sha256(det.value.encode()).hexdigest()
+    parts = (det.rule_id, item.path, "!".join(member), digest)
+    return Finding(
+        rule_id=det.rule_id,
+        title=f"{info.title} ({info.sensitivity})",
+        message=f"{info.title}, confirmed by {info.basis}",
+        severity=_SEVERITY.get(info.severity, Severity.MEDIUM),
+        confidence=Confidence.HIGH,
+        location=Location(item.path, line=line, column=column, member=member),
+        evidence=redact(det.value),
+        remediation=_REMEDIATION,
+        references=_REFERENCES,
+        scanner="pii",
+        fingerprint=hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32],
+    )
