@@ -82,3 +82,48 @@ def test_with_every_scanner_only_data_files_are_read(tmp_path: Path) -> None:
     assert pii == {"contacts.csv"}
     alone = {path for _, path, _, _ in _found(tmp_path)}
     assert alone == {"pyproject.toml", "contacts.csv"}
+
+
+def test_a_dataframe_shown_in_a_notebook_is_read_by_column(tmp_path: Path) -> None:
+    html = [
+        "<table>\n",
+        "  <thead>\n    <tr><th></th><th>patient</th><th>mrn</th><th>dob</th></tr>\n  </thead>\n",
+        "  <tbody>\n    <tr><th>0</th><td>Pedro Byrne</td><td>44045213</td>",
+        "<td>26 Sep 1966</td></tr>\n  </tbody>\n",
+        "</table>\n",
+    ]
+    plain = ["       patient       mrn          dob\n", "0  Pedro Byrne  44045213  26 Sep 1966"]
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": 1,
+                "id": "a",
+                "metadata": {},
+                "outputs": [
+                    {
+                        "data": {"text/html": html, "text/plain": plain},
+                        "execution_count": 1,
+                        "metadata": {},
+                        "output_type": "execute_result",
+                    }
+                ],
+                "source": ["df.head()"],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "eda.ipynb"
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    found = _found(tmp_path)
+    kinds = sorted(rule for rule, *_ in found)
+    # Each value twice: once in the HTML table, once in the plain-text one.
+    assert kinds == sorted(
+        2 * ["RMP-PII-PERSON-NAME", "RMP-PII-MEDICAL-RECORD-NUMBER", "RMP-PII-DATE-OF-BIRTH"]
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for rule, _, line, column in found:
+        if rule == "RMP-PII-MEDICAL-RECORD-NUMBER":
+            assert lines[line - 1][column - 1 :].startswith("44045213")

@@ -136,19 +136,22 @@ def _as_strings(value: Any) -> list[str]:
     return []
 
 
-def _output_strings(output: dict[str, Any]) -> list[str]:
+def _output_strings(output: dict[str, Any]) -> list[list[str]]:
+    """The text of one output: one list of strings per representation (a displayed
+    DataFrame has both an HTML table and a plain-text one)."""
     kind = output.get("output_type")
     if kind == "stream":
-        return _as_strings(output.get("text"))
+        return [_as_strings(output.get("text"))]
     if kind == "error":
-        return [*_as_strings(output.get("evalue")), *_as_strings(output.get("traceback"))]
+        return [[*_as_strings(output.get("evalue")), *_as_strings(output.get("traceback"))]]
     data = output.get("data")
-    strings: list[str] = []
-    if isinstance(data, dict):
-        for mime, value in data.items():
-            if isinstance(mime, str) and mime.startswith(_TEXT_MIME):
-                strings.extend(_as_strings(value))
-    return strings
+    if not isinstance(data, dict):
+        return []
+    return [
+        _as_strings(value)
+        for mime, value in data.items()
+        if isinstance(mime, str) and mime.startswith(_TEXT_MIME)
+    ]
 
 
 def notebook_parts(raw: str) -> list[Part] | None:
@@ -168,7 +171,8 @@ def notebook_parts(raw: str) -> list[Part] | None:
         pieces = [(("cells[" + str(i) + "]", "source"), _as_strings(cell.get("source")))]
         for j, output in enumerate(cell.get("outputs") or ()):
             if isinstance(output, dict):
-                pieces.append(((f"cells[{i}]", f"outputs[{j}]"), _output_strings(output)))
+                member = (f"cells[{i}]", f"outputs[{j}]")
+                pieces.extend((member, strings) for strings in _output_strings(output))
         for member, strings in pieces:
             if strings:
                 parts.append(_part(member, strings, raw, placer, used))

@@ -14,7 +14,10 @@ included. Within ``ramparts scan PATH`` it reads data and document files only
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
@@ -151,10 +154,85 @@ class PiiScanner(Scanner):
             yield from self._text(item, text)
             return
         for part in parts:
-            for det in self._detector.detect(part.text):
+            member = (*item.member, *part.member)
+            cells = _html_table_cells(part.text) or _text_table_cells(part.text)
+            if cells is None:
+                dets = self._detector.detect(part.text)
+            else:
+                dets = [
+                    _shifted(det, offset)
+                    for text, offset, hint in cells
+                    for det in self._detector.detect_value(text, hint)
+                ]
+            for det in dets:
                 line, column, _ = part.place(det.start)
-                member = (*item.member, *part.member)
                 yield _finding(item, det, line, column, member)
+
+
+_TAG = re.compile(r"<(/?)(thead|tbody|tr|th|td)\b[^>]*>", re.IGNORECASE)
+
+
+def _html_table_cells(text: str) -> list[tuple[str, int, str | None]] | None:
+    """Cells of an HTML table (a DataFrame's ``text/html``) with their column's hint."""
+    if "<table" not in text:
+        return None
+    headers: list[str] = []
+    cells: list[tuple[str, int, str | None]] = []
+    section, row_th, row_td, open_cell = "", 0, 0, None
+    for m in _TAG.finditer(text):
+        closing, tag = m.group(1) == "/", m.group(2).lower()
+        if tag in ("thead", "tbody"):
+            section = "" if closing else tag
+        elif tag == "tr" and not closing:
+            row_th, row_td = 0, 0
+            if section == "thead":
+                headers = []
+        elif tag in ("th", "td") and not closing:
+            open_cell = m.end()
+        elif tag in ("th", "td") and open_cell is not None:
+            value = html.unescape(text[open_cell : m.start()])
+            if section == "thead":
+                headers.append(value.strip())
+            elif tag == "th":
+                row_th += 1
+            else:
+                index = row_th + row_td
+                hint = column_hint(headers[index]) if index < len(headers) else None
+                cells.append((text[open_cell : m.start()], open_cell, hint))
+                row_td += 1
+            open_cell = None
+    return cells or None
+
+
+_COLUMNS = re.compile(r"\S+(?: \S+)*")
+
+
+def _text_table_cells(text: str) -> list[tuple[str, int, str | None]] | None:
+    """Cells of a DataFrame's plain-text preview: columns are runs of text separated by
+    two or more spaces, the first line holds the headers and each row starts with its
+    index."""
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return None
+    headers = [m.group() for m in _COLUMNS.finditer(lines[0])]
+    if len(headers) < 2 or any(not re.fullmatch(r"[\w.\-]+", h) for h in headers):
+        return None
+    hints = [column_hint(h) for h in headers]
+    cells: list[tuple[str, int, str | None]] = []
+    offset = len(lines[0]) + 1
+    for line in lines[1:]:
+        tokens = list(_COLUMNS.finditer(line))
+        if tokens and len(tokens) == len(headers) + 1:
+            for token, hint in zip(tokens[1:], hints, strict=True):
+                cells.append((token.group(), offset + token.start(), hint))
+        elif tokens:
+            cells.append((line, offset, None))  # not a row of this table: free text
+        offset += len(line) + 1
+    return cells
+
+
+def _shifted(det: Detection, offset: int) -> Detection:
+    return dataclasses.replace(det, start=det.start + offset, end=det.end + offset)
 
 
 def _cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:
