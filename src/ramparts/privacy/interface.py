@@ -13,11 +13,17 @@ Errors::
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from ramparts.errors import RampartsError
 
-__all__ = ["Category", "Detection", "PrivacyError", "redact"]
+__all__ = ["REDACTION_MARK", "Category", "Detection", "PrivacyError", "redact"]
+
+REDACTION_MARK = re.compile(
+    r"\[REDACTED:[a-z0-9-]{2,40}\]|\b(?:tok|enc|hash):[a-z0-9-]{2,40}:[A-Za-z0-9_-]{8,}"
+)
+"""What ``ramparts redact`` writes in place of a value: never a finding itself."""
 
 
 class PrivacyError(RampartsError):

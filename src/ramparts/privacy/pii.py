@@ -35,7 +35,7 @@ from ramparts.privacy.checksums import (
     luhn_ok,
     nhs_ok,
 )
-from ramparts.privacy.interface import Category, Detection
+from ramparts.privacy.interface import REDACTION_MARK, Category, Detection
 from ramparts.privacy.lexicon import FIRST_NAMES, NAME_STOPWORDS, STREET_SUFFIXES, US_STATES
 
 __all__ = ["KINDS", "PiiDetector", "PiiKind", "column_hint"]
@@ -498,7 +498,8 @@ class PiiDetector:
 
     def detect(self, text: str) -> list[Detection]:
         """Every personal value in ``text``, ordered by position, overlaps resolved."""
-        taken: list[tuple[int, int]] = []
+        # ramparts' own redaction marks are never findings (a rescan comes back clean).
+        taken = [m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else []
         found: list[Detection] = []
         for kind, start, end, value in self._spans(text):
             if any(start < t_end and t_start < end for t_start, t_end in taken):

@@ -21,7 +21,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from ramparts.privacy.interface import Category, Detection
+from ramparts.privacy.interface import REDACTION_MARK, Category, Detection
 from ramparts.privacy.secret_rules import RULES, SECRET_NAME, SecretRule
 
 __all__ = [
@@ -371,7 +371,7 @@ class SecretDetector:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
         lines = _KeywordLines(_lowered(text))
         found: list[Detection] = []
-        taken: list[tuple[int, int]] = []
+        taken = [m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else []
         for compiled in self._rules:
             rule = compiled.rule
             windows = lines.windows(rule.keywords)

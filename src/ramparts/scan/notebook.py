@@ -52,6 +52,17 @@ class Part:
         line = bisect.bisect_right(self.line_starts, pos)
         return (line, pos - self.line_starts[line - 1] + 1, part_line)
 
+    def raw_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Where ``text[start:end]`` lies in the file, if within one JSON string."""
+        i = max(bisect.bisect_right(self.starts, start) - 1, 0)
+        j = max(bisect.bisect_right(self.starts, max(end - 1, start)) - 1, 0)
+        if i != j or not self.raw_offsets or self.raw_offsets[i] < 0:
+            return None
+        base = self.raw_offsets[i]
+        return advance(self.raw, base, start - self.starts[i]), advance(
+            self.raw, base, end - self.starts[i]
+        )
+
 
 def advance(raw: str, pos: int, count: int) -> int:
     """The raw offset ``count`` decoded characters after ``pos`` in a JSON string."""

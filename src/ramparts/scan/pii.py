@@ -20,6 +20,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
 from ramparts.privacy.interface import Detection, redact
@@ -28,7 +29,7 @@ from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.notebook import advance, notebook_parts, string_positions, string_values
 from ramparts.scan.secrets import MAX_TEXT_BYTES
 
-__all__ = ["PiiScanner"]
+__all__ = ["Located", "PiiScanner"]
 
 _TABLES = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = (".jsonl", ".ndjson")
@@ -77,96 +78,122 @@ class PiiScanner(Scanner):
             return
         with item.open() as fh:
             text = fh.read(MAX_TEXT_BYTES + 1).decode("utf-8", errors="replace")
-        suffix = _suffix(item.name)
-        if suffix in _TABLES:
-            found: Iterator[Finding] = self._table(item, text, _TABLES[suffix])
-        elif suffix in _JSON_LINES:
-            found = self._json_lines(item, text)
-        elif suffix == ".ipynb":
-            found = self._notebook(item, text)
-        else:
-            found = self._text(item, text)
-        for count, finding in enumerate(found):
+        columns = _Columns()
+        for count, loc in enumerate(self.locate(item.name, text, columns)):
             if count >= _MAX_FINDINGS:
                 yield Skip(
                     "!".join((item.path, *item.member)),
                     f"more than {_MAX_FINDINGS} personal values; the rest are not listed",
                 )
                 return
-            yield finding
+            yield _finding(item, loc.det, loc.line, loc.column, (*item.member, *loc.member))
+        yield from _column_summaries(item, columns)
+
+    def locate(self, name: str, text: str, columns: _Columns | None = None) -> Iterator[Located]:
+        """Every personal value in ``text`` (the content of a file called ``name``),
+        with its offsets in ``text`` itself: redaction replaces exactly those."""
+        suffix = _suffix(name)
+        if suffix in _TABLES:
+            yield from self._table(text, _TABLES[suffix], columns or _Columns())
+        elif suffix in _JSON_LINES:
+            yield from self._json_lines(text)
+        elif suffix == ".ipynb":
+            yield from self._notebook(text)
+        else:
+            yield from self._text(text)
 
     # Formats -------------------------------------------------------------------
 
-    def _text(self, item: ScanItem, text: str) -> Iterator[Finding]:
-        line, pos, line_start = 1, 0, 0
+    def _text(self, text: str, base: int = 0, first_line: int = 1) -> Iterator[Located]:
+        line, pos = first_line, 0
         for det in self._detector.detect(text):
             line += text.count("\n", pos, det.start)
             pos = det.start
             line_start = text.rfind("\n", 0, det.start) + 1
-            yield _finding(item, det, line, det.start - line_start + 1, item.member)
+            yield Located(_shifted(det, base), line, det.start - line_start + 1, ())
 
-    def _table(self, item: ScanItem, text: str, delimiter: str) -> Iterator[Finding]:
-        lines = text.splitlines()
+    def _table(self, text: str, delimiter: str, columns: _Columns) -> Iterator[Located]:
+        lines = text.split("\n")
         if not lines:
             return
-        header = [cell for cell, _ in _cells(lines[0], delimiter)]
-        hints = [column_hint(h) for h in header]
-        kinds: list[Counter[str]] = [Counter() for _ in header]
-        rows = 0
+        columns.header = [cell for cell, _ in _cells(lines[0].rstrip("\r"), delimiter)]
+        hints = [column_hint(h) for h in columns.header]
+        columns.kinds = [Counter() for _ in columns.header]
+        line_start = len(lines[0]) + 1
         for number, raw in enumerate(lines[1:], start=2):
-            if not raw.strip():
-                continue
-            rows += 1
-            for index, (cell, offset) in enumerate(_cells(raw, delimiter)):
-                hint = hints[index] if index < len(hints) else None
-                for det in self._detector.detect_value(cell, hint):
-                    if index < len(kinds):
-                        kinds[index][det.kind] += 1
-                    yield _finding(item, det, number, offset + det.start + 1, item.member)
-        yield from _column_summaries(item, header, kinds, rows)
+            row = raw.rstrip("\r")
+            if row.strip():
+                columns.rows += 1
+                for index, (cell, offset) in enumerate(_cells(row, delimiter)):
+                    hint = hints[index] if index < len(hints) else None
+                    for det in self._detector.detect_value(cell, hint):
+                        if index < len(columns.kinds):
+                            columns.kinds[index][det.kind] += 1
+                        column = offset + det.start + 1
+                        yield Located(_shifted(det, line_start + offset), number, column, ())
+            line_start += len(raw) + 1
 
-    def _json_lines(self, item: ScanItem, text: str) -> Iterator[Finding]:
+    def _json_lines(self, text: str) -> Iterator[Located]:
+        line_start = 0
         for number, raw in enumerate(text.split("\n"), start=1):
             if raw.strip():
-                yield from self._json_record(item, raw, number)
+                yield from self._json_record(raw, number, line_start)
+            line_start += len(raw) + 1
 
-    def _json_record(self, item: ScanItem, raw: str, number: int) -> Iterator[Finding]:
+    def _json_record(self, raw: str, number: int, base: int) -> Iterator[Located]:
         decoded = string_positions(raw)
-        if decoded is None:
-            for det in self._detector.detect(raw):
-                yield _finding(item, det, number, det.start + 1, item.member)
+        pairs = list(string_values(decoded[0])) if decoded is not None else []
+        if decoded is None or len(pairs) != len(decoded[1]):
+            # Not JSON, or duplicate keys (positions cannot be paired): plain text.
+            yield from self._text(raw, base, number)
             return
-        doc, offsets = decoded
-        pairs = list(string_values(doc))
-        if len(pairs) != len(offsets):  # duplicate keys: positions cannot be paired
-            for det in self._detector.detect(raw):
-                yield _finding(item, det, number, det.start + 1, item.member)
-            return
-        for (key, value), offset in zip(pairs, offsets, strict=True):
+        for (key, value), offset in zip(pairs, decoded[1], strict=True):
             hint = column_hint(key) if key else None
             for det in self._detector.detect_value(value, hint):
-                column = advance(raw, offset, det.start) + 1
-                yield _finding(item, det, number, column, item.member)
+                start, end = advance(raw, offset, det.start), advance(raw, offset, det.end)
+                moved = dataclasses.replace(det, start=base + start, end=base + end)
+                yield Located(moved, number, start + 1, ())
 
-    def _notebook(self, item: ScanItem, text: str) -> Iterator[Finding]:
+    def _notebook(self, text: str) -> Iterator[Located]:
         parts = notebook_parts(text)
         if parts is None:
-            yield from self._text(item, text)
+            yield from self._text(text)
             return
         for part in parts:
-            member = (*item.member, *part.member)
             cells = _html_table_cells(part.text) or _text_table_cells(part.text)
             if cells is None:
                 dets = self._detector.detect(part.text)
             else:
                 dets = [
                     _shifted(det, offset)
-                    for text, offset, hint in cells
-                    for det in self._detector.detect_value(text, hint)
+                    for value, offset, hint in cells
+                    for det in self._detector.detect_value(value, hint)
                 ]
             for det in dets:
                 line, column, _ = part.place(det.start)
-                yield _finding(item, det, line, column, member)
+                span = part.raw_span(det.start, det.end)
+                moved = dataclasses.replace(det, start=span[0], end=span[1]) if span else det
+                yield Located(moved if span else det, line, column, part.member)
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A personal value with its offsets in the file's text, line and column, and the
+    place inside the file (a notebook cell) where it is."""
+
+    det: Detection
+    line: int | None
+    column: int | None
+    member: tuple[str, ...]
+
+
+@dataclass
+class _Columns:
+    """What a table's columns hold, counted while its rows are read."""
+
+    header: list[str] = field(default_factory=list)
+    kinds: list[Counter[str]] = field(default_factory=list)
+    rows: int = 0
 
 
 _TAG = re.compile(r"<(/?)(thead|tbody|tr|th|td)\b[^>]*>", re.IGNORECASE)
@@ -261,10 +288,9 @@ def _cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:
         i = end + 1
 
 
-def _column_summaries(
-    item: ScanItem, header: list[str], kinds: list[Counter[str]], rows: int
-) -> Iterator[Finding]:
-    for index, (name, counts) in enumerate(zip(header, kinds, strict=True)):
+def _column_summaries(item: ScanItem, columns: _Columns) -> Iterator[Finding]:
+    rows = columns.rows
+    for index, (name, counts) in enumerate(zip(columns.header, columns.kinds, strict=True)):
         if not counts or not rows:
             continue
         kind, hits = counts.most_common(1)[0]
