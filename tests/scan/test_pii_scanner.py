@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ramparts.scan.interface import ScanContext
 from ramparts.scan.pii import PiiScanner
 from ramparts.scan.registry import load
@@ -127,3 +129,30 @@ def test_a_dataframe_shown_in_a_notebook_is_read_by_column(tmp_path: Path) -> No
     for rule, _, line, column in found:
         if rule == "RMP-PII-MEDICAL-RECORD-NUMBER":
             assert lines[line - 1][column - 1 :].startswith("44045213")
+
+
+def test_parquet_is_read_as_record_batches(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table(
+        {
+            "patient": ["Pedro Byrne", "Maya Jackson", None],
+            "mrn": ["44045213", "3054058", "77120001"],
+            "visits": [3, 5, 8],
+        }
+    )
+    pq.write_table(table, tmp_path / "patients.parquet", row_group_size=2)
+    report = run_scan(tmp_path, [PiiScanner()])
+    found = sorted(
+        (f.rule_id, f.location.line, f.location.member)
+        for f in report.findings
+        if f.rule_id.startswith("RMP-PII-")
+    )
+    assert found == [
+        ("RMP-PII-MEDICAL-RECORD-NUMBER", 1, ("column mrn",)),
+        ("RMP-PII-MEDICAL-RECORD-NUMBER", 2, ("column mrn",)),
+        ("RMP-PII-MEDICAL-RECORD-NUMBER", 3, ("column mrn",)),
+        ("RMP-PII-PERSON-NAME", 1, ("column patient",)),
+        ("RMP-PII-PERSON-NAME", 2, ("column patient",)),
+    ]
+    assert report.stats.files_scanned == 1

@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
 from ramparts.privacy.interface import Detection, redact
@@ -34,10 +36,12 @@ __all__ = ["Located", "PiiScanner"]
 _TABLES = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = (".jsonl", ".ndjson")
 _TEXT = (".txt", ".log", ".md", ".text", ".rst")
-_SAMPLE_ROWS = 200
-_MAX_FINDINGS = 100_000
-"""Findings per file, so a huge table cannot make a huge report (the column summary
-still counts every row)."""
+_DATA = frozenset((*_TABLES, *_JSON_LINES, *_TEXT, ".ipynb", ".parquet"))
+_BATCH_ROWS = 8192
+_SAMPLE_ROWS = 1000
+_MAX_FINDINGS = 10_000
+"""Findings listed per file, so a huge table cannot make a huge report (the column
+summaries still count every row)."""
 _SEVERITY = {s.value: s for s in Severity}
 _REFERENCES = ("CWE-359", "OWASP LLM02:2025", "AML.T0057")
 _REMEDIATION = (
@@ -62,31 +66,55 @@ class PiiScanner(Scanner):
         self._data_only = data_only
 
     def accepts(self, item: ScanItem) -> bool:
-        """Text items; with ``data_only``, data and document files (by name) only."""
+        """Text items and Parquet; with ``data_only``, data and document files only."""
+        if item.head.startswith(b"PAR1") and _suffix(item.name) == ".parquet":
+            return True
         if b"\x00" in item.head:
             return False
         if not self._data_only:
             return True
         suffix = _suffix(item.name)
-        return suffix in _TABLES or suffix in _JSON_LINES or suffix in _TEXT or suffix == ".ipynb"
+        return suffix in _DATA
 
     def scan(self, item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
         """Read ``item`` the way its format asks and report each personal value."""
-        if item.size > MAX_TEXT_BYTES:
-            where = "!".join((item.path, *item.member))
-            yield Skip(where, f"larger than {MAX_TEXT_BYTES >> 20} MiB (stream it in parts)")
-            return
-        with item.open() as fh:
-            text = fh.read(MAX_TEXT_BYTES + 1).decode("utf-8", errors="replace")
+        suffix = _suffix(item.name)
         columns = _Columns()
-        for count, loc in enumerate(self.locate(item.name, text, columns)):
-            if count >= _MAX_FINDINGS:
-                yield Skip(
-                    "!".join((item.path, *item.member)),
-                    f"more than {_MAX_FINDINGS} personal values; the rest are not listed",
-                )
+        with item.open() as fh:
+            if suffix in _TABLES:
+                # Tables stream line by line: memory stays flat whatever their size.
+                lines = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+                found = self._table(lines, _TABLES[suffix], columns)
+                yield from self._report(item, found, columns)
                 return
-            yield _finding(item, loc.det, loc.line, loc.column, (*item.member, *loc.member))
+            if suffix == ".parquet":
+                yield from self._report(item, self._parquet(item, fh, columns), columns)
+                return
+            if item.size > MAX_TEXT_BYTES:
+                where = "!".join((item.path, *item.member))
+                yield Skip(where, f"larger than {MAX_TEXT_BYTES >> 20} MiB")
+                return
+            text = fh.read(MAX_TEXT_BYTES + 1).decode("utf-8", errors="replace")
+        yield from self._report(item, self.locate(item.name, text, columns), columns)
+
+    def _report(
+        self, item: ScanItem, found: Iterable[Located | Skip], columns: _Columns
+    ) -> Iterator[ScanOutput]:
+        listed = 0
+        for loc in found:
+            if isinstance(loc, Skip):
+                yield loc
+                return
+            listed += 1
+            if listed <= _MAX_FINDINGS:
+                member = (*item.member, *loc.member)
+                yield _finding(item, loc.det, loc.line, loc.column, member)
+        if listed > _MAX_FINDINGS:
+            # The rest were read (the column summaries count them) but not listed.
+            yield Skip(
+                "!".join((item.path, *item.member)),
+                f"{listed} personal values; the first {_MAX_FINDINGS} are listed",
+            )
         yield from _column_summaries(item, columns)
 
     def locate(self, name: str, text: str, columns: _Columns | None = None) -> Iterator[Located]:
@@ -94,7 +122,8 @@ class PiiScanner(Scanner):
         with its offsets in ``text`` itself: redaction replaces exactly those."""
         suffix = _suffix(name)
         if suffix in _TABLES:
-            yield from self._table(text, _TABLES[suffix], columns or _Columns())
+            lines = text.splitlines(keepends=True)
+            yield from self._table(lines, _TABLES[suffix], columns or _Columns())
         elif suffix in _JSON_LINES:
             yield from self._json_lines(text)
         elif suffix == ".ipynb":
@@ -112,26 +141,81 @@ class PiiScanner(Scanner):
             line_start = text.rfind("\n", 0, det.start) + 1
             yield Located(_shifted(det, base), line, det.start - line_start + 1, ())
 
-    def _table(self, text: str, delimiter: str, columns: _Columns) -> Iterator[Located]:
-        lines = text.split("\n")
-        if not lines:
-            return
-        columns.header = [cell for cell, _ in _cells(lines[0].rstrip("\r"), delimiter)]
-        hints = [column_hint(h) for h in columns.header]
-        columns.kinds = [Counter() for _ in columns.header]
-        line_start = len(lines[0]) + 1
-        for number, raw in enumerate(lines[1:], start=2):
-            row = raw.rstrip("\r")
-            if row.strip():
+    def _table(self, lines: Iterable[str], delimiter: str, columns: _Columns) -> Iterator[Located]:
+        """Rows of a CSV/TSV (lines with their endings), the header giving context."""
+        offset = 0
+        hints: list[str | None] = []
+        for number, raw in enumerate(lines, start=1):
+            row = raw.rstrip("\r\n")
+            if number == 1:
+                columns.header = [cell for cell, _ in _cells(row, delimiter)]
+                hints = [column_hint(h) for h in columns.header]
+                columns.kinds = [Counter() for _ in columns.header]
+            elif row.strip():
                 columns.rows += 1
-                for index, (cell, offset) in enumerate(_cells(row, delimiter)):
-                    hint = hints[index] if index < len(hints) else None
-                    for det in self._detector.detect_value(cell, hint):
-                        if index < len(columns.kinds):
-                            columns.kinds[index][det.kind] += 1
-                        column = offset + det.start + 1
-                        yield Located(_shifted(det, line_start + offset), number, column, ())
-            line_start += len(raw) + 1
+                yield from self._row(row, number, offset, delimiter, hints, columns)
+            offset += len(raw)
+
+    def _row(
+        self,
+        row: str,
+        number: int,
+        offset: int,
+        delimiter: str,
+        hints: list[str | None],
+        columns: _Columns,
+    ) -> Iterator[Located]:
+        for index, (cell, at) in enumerate(_cells(row, delimiter)):
+            if columns.settled(index):
+                continue
+            hint = hints[index] if index < len(hints) else None
+            for det in self._detector.detect_value(cell, hint):
+                if index < len(columns.kinds):
+                    columns.kinds[index][det.kind] += 1
+                yield Located(_shifted(det, offset + at), number, at + det.start + 1, ())
+
+    def _parquet(
+        self, item: ScanItem, fh: IO[bytes], columns: _Columns
+    ) -> Iterator[Located | Skip]:
+        """A Parquet file read as Arrow record batches (bounded memory); rows are
+        numbered from 1 and each value is located by row and column name."""
+        where = "!".join((item.path, *item.member))
+        try:
+            import pyarrow.parquet as pq  # noqa: PLC0415 (optional: pip install ramparts[tables])
+        except ImportError:
+            yield Skip(where, "Parquet needs pyarrow: pip install 'ramparts[tables]'")
+            return
+        if not fh.seekable():
+            yield Skip(where, "Parquet inside an archive is not read (it needs random access)")
+            return
+        try:
+            parquet = pq.ParquetFile(fh)
+            columns.header = list(parquet.schema_arrow.names)
+            hints = [column_hint(h) for h in columns.header]
+            columns.kinds = [Counter() for _ in columns.header]
+            row = 0
+            for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
+                values = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+                for r in range(batch.num_rows):
+                    row += 1
+                    columns.rows += 1
+                    for index, name in enumerate(columns.header):
+                        if columns.settled(index):
+                            continue
+                        yield from self._parquet_cell(
+                            values[index][r], name, hints[index], row, index, columns
+                        )
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            yield Skip(where, f"unreadable Parquet: {exc}")
+
+    def _parquet_cell(
+        self, value: object, name: str, hint: str | None, row: int, index: int, columns: _Columns
+    ) -> Iterator[Located]:
+        if value is None or isinstance(value, bytes | bool | float):
+            return
+        for det in self._detector.detect_value(str(value), hint):
+            columns.kinds[index][det.kind] += 1
+            yield Located(det, row, None, (f"column {name}",))
 
     def _json_lines(self, text: str) -> Iterator[Located]:
         line_start = 0
@@ -194,6 +278,11 @@ class _Columns:
     header: list[str] = field(default_factory=list)
     kinds: list[Counter[str]] = field(default_factory=list)
     rows: int = 0
+
+    def settled(self, index: int) -> bool:
+        """Whether column ``index`` showed no personal value in its first sample of rows
+        (sample, then confirm): such a column (ids, metrics) is not read further."""
+        return self.rows > _SAMPLE_ROWS and index < len(self.kinds) and not self.kinds[index]
 
 
 _TAG = re.compile(r"<(/?)(thead|tbody|tr|th|td)\b[^>]*>", re.IGNORECASE)
