@@ -100,6 +100,11 @@ _ci_start() {
     _ci_apt_install postgresql || return 1
   fi
   _CI_PG_BIN="$(_ci_pg_bin)" || { _ci_log "no initdb in /usr/lib/postgresql/*/bin"; return 1; }
+  # The Spark engine's test runs Spark locally, which needs a Java runtime (17+).
+  if ! command -v java >/dev/null 2>&1; then
+    _ci_log "installing a Java runtime for the Spark tests"
+    _ci_apt_install openjdk-17-jre-headless || return 1
+  fi
 
   # initdb refuses to run as root: as root, use the postgres system user (the Debian
   # package creates it) or create one; otherwise run as ourselves.

@@ -7,7 +7,7 @@ import dataclasses
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.output import (
     DelayedProgress,
@@ -20,6 +20,9 @@ from ramparts.cli.state import AppState
 from ramparts.core.types import Report
 from ramparts.errors import InputError
 from ramparts.scan.registry import BUILTIN
+
+if TYPE_CHECKING:
+    from ramparts.scan.interface import Scanner
 
 __all__ = ["DEFAULT_SUBCOMMAND", "add_parser", "subcommands"]
 
@@ -69,6 +72,19 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
     parser.add_argument(
         "--no-gitignore", action="store_true", help="scan files that .gitignore excludes"
     )
+    if scanners == ["pii"]:
+        parser.add_argument(
+            "--engine",
+            choices=("local", "spark"),
+            default="local",
+            help="where tables (CSV, TSV, Parquet) are read: here (default) or on Spark",
+        )
+        parser.add_argument(
+            "--spark-master",
+            default="local[2]",
+            metavar="URL",
+            help="Spark master for --engine spark (default: local[2])",
+        )
     if scanners is None or "secrets" in scanners:
         parser.add_argument(
             "--git-history",
@@ -123,7 +139,17 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         exclude=(*settings.scan.exclude, *args.exclude),
         respect_gitignore=settings.scan.respect_gitignore and not args.no_gitignore,
     )
-    scanners = load(scanner_names)
+    engine = None
+    if getattr(args, "engine", "local") == "spark":
+        from ramparts.scan.pii import PiiScanner  # noqa: PLC0415
+        from ramparts.scan.spark_engine import SparkTables  # noqa: PLC0415
+
+        engine = SparkTables(args.spark_master)
+        scanners: list[Scanner] = [PiiScanner(tables=engine)]
+        # Spark runs in this process; the runner's worker processes would fork it.
+        scan_settings = dataclasses.replace(scan_settings, workers=1)
+    else:
+        scanners = load(scanner_names)
     known = load_baseline(args.baseline) if args.baseline is not None else None
     progress = DelayedProgress(enabled=not state.quiet)
     try:
@@ -136,6 +162,8 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         )
     finally:
         progress.close()
+        if engine is not None:
+            engine.close()
     if getattr(args, "git_history", False):
         report = _with_history(report, args.path)
     if known is not None:

@@ -38,7 +38,7 @@ from ramparts.privacy.checksums import (
 from ramparts.privacy.interface import REDACTION_MARK, Category, Detection
 from ramparts.privacy.lexicon import FIRST_NAMES, NAME_STOPWORDS, STREET_SUFFIXES, US_STATES
 
-__all__ = ["KINDS", "PiiDetector", "PiiKind", "column_hint"]
+__all__ = ["KINDS", "PiiDetector", "PiiKind", "column_hint", "pii_detection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,6 +532,11 @@ class PiiDetector:
             if _confirms(kind, stripped):
                 return [_detection(kind, offset, offset + len(stripped), stripped)]
         return self.detect(value)
+
+
+def pii_detection(kind: str, start: int, end: int, value: str) -> Detection:
+    """The detection of a ``kind`` value at ``start:end`` (for engines that found it)."""
+    return _detection(kind, start, end, value)
 
 
 def _detection(kind: str, start: int, end: int, value: str) -> Detection:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, ClassVar
 
 from ramparts.core.settings import ScanSettings
@@ -46,6 +47,9 @@ class ScanItem:
     head: bytes
     opener: Callable[[], IO[bytes]] = field(repr=False, compare=False)
     member: tuple[str, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+    """The file on disk for a plain file (engines that read it themselves, such as
+    Spark, need its path); ``None`` for archive members."""
 
     @property
     def name(self) -> str:

@@ -22,7 +22,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from pathlib import Path
+from typing import IO, Protocol
 
 from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
 from ramparts.privacy.interface import Detection, redact
@@ -31,14 +32,15 @@ from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.notebook import advance, notebook_parts, string_positions, string_values
 from ramparts.scan.secrets import MAX_TEXT_BYTES
 
-__all__ = ["Located", "PiiScanner"]
+__all__ = ["SAMPLE_ROWS", "Located", "PiiScanner", "cells", "column_findings", "row_values"]
 
 _TABLES = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = (".jsonl", ".ndjson")
 _TEXT = (".txt", ".log", ".md", ".text", ".rst")
 _DATA = frozenset((*_TABLES, *_JSON_LINES, *_TEXT, ".ipynb", ".parquet"))
+_ENGINE_TABLES = frozenset((*_TABLES, ".parquet"))
 _BATCH_ROWS = 8192
-_SAMPLE_ROWS = 1000
+SAMPLE_ROWS = 1000
 _MAX_FINDINGS = 10_000
 """Findings listed per file, so a huge table cannot make a huge report (the column
 summaries still count every row)."""
@@ -61,9 +63,16 @@ class PiiScanner(Scanner):
     name = "pii"
     description = "personal data in datasets, logs, notebooks and documents (typed, validated)"
 
-    def __init__(self, detector: PiiDetector | None = None, *, data_only: bool = False) -> None:
+    def __init__(
+        self,
+        detector: PiiDetector | None = None,
+        *,
+        data_only: bool = False,
+        tables: TableEngine | None = None,
+    ) -> None:
         self._detector = detector or PiiDetector()
         self._data_only = data_only
+        self._tables = tables
 
     def accepts(self, item: ScanItem) -> bool:
         """Text items and Parquet; with ``data_only``, data and document files only."""
@@ -80,6 +89,9 @@ class PiiScanner(Scanner):
         """Read ``item`` the way its format asks and report each personal value."""
         suffix = _suffix(item.name)
         columns = _Columns()
+        if self._tables is not None and item.source is not None and suffix in _ENGINE_TABLES:
+            yield from self._on_engine(item, self._tables, suffix)
+            return
         with item.open() as fh:
             if suffix in _TABLES:
                 # Tables stream line by line: memory stays flat whatever their size.
@@ -96,6 +108,16 @@ class PiiScanner(Scanner):
                 return
             text = fh.read(MAX_TEXT_BYTES + 1).decode("utf-8", errors="replace")
         yield from self._report(item, self.locate(item.name, text, columns), columns)
+
+    def _on_engine(self, item: ScanItem, engine: TableEngine, suffix: str) -> Iterator[ScanOutput]:
+        source = item.source
+        if source is None:  # pragma: no cover - checked by the caller
+            return
+        result = (
+            engine.parquet(source) if suffix == ".parquet" else engine.csv(source, _TABLES[suffix])
+        )
+        columns = _Columns(result.header, result.kinds, result.rows)
+        yield from self._report(item, result.located, columns)
 
     def _report(
         self, item: ScanItem, found: Iterable[Located | Skip], columns: _Columns
@@ -115,7 +137,7 @@ class PiiScanner(Scanner):
                 "!".join((item.path, *item.member)),
                 f"{listed} personal values; the first {_MAX_FINDINGS} are listed",
             )
-        yield from _column_summaries(item, columns)
+        yield from column_findings(item, columns)
 
     def locate(self, name: str, text: str, columns: _Columns | None = None) -> Iterator[Located]:
         """Every personal value in ``text`` (the content of a file called ``name``),
@@ -148,7 +170,7 @@ class PiiScanner(Scanner):
         for number, raw in enumerate(lines, start=1):
             row = raw.rstrip("\r\n")
             if number == 1:
-                columns.header = [cell for cell, _ in _cells(row, delimiter)]
+                columns.header = [cell for cell, _ in cells(row, delimiter)]
                 hints = [column_hint(h) for h in columns.header]
                 columns.kinds = [Counter() for _ in columns.header]
             elif row.strip():
@@ -165,14 +187,11 @@ class PiiScanner(Scanner):
         hints: list[str | None],
         columns: _Columns,
     ) -> Iterator[Located]:
-        for index, (cell, at) in enumerate(_cells(row, delimiter)):
-            if columns.settled(index):
-                continue
-            hint = hints[index] if index < len(hints) else None
-            for det in self._detector.detect_value(cell, hint):
-                if index < len(columns.kinds):
-                    columns.kinds[index][det.kind] += 1
-                yield Located(_shifted(det, offset + at), number, at + det.start + 1, ())
+        skip = columns.settled_set() if number - 1 > SAMPLE_ROWS else frozenset()
+        for index, det in row_values(self._detector, row, delimiter, hints, skip):
+            if index < len(columns.kinds):
+                columns.kinds[index][det.kind] += 1
+            yield Located(_shifted(det, offset), number, det.start + 1, ())
 
     def _parquet(
         self, item: ScanItem, fh: IO[bytes], columns: _Columns
@@ -199,8 +218,9 @@ class PiiScanner(Scanner):
                 for r in range(batch.num_rows):
                     row += 1
                     columns.rows += 1
+                    skip = columns.settled_set() if row > SAMPLE_ROWS else frozenset()
                     for index, name in enumerate(columns.header):
-                        if columns.settled(index):
+                        if index in skip:
                             continue
                         yield from self._parquet_cell(
                             values[index][r], name, hints[index], row, index, columns
@@ -260,6 +280,27 @@ class PiiScanner(Scanner):
                 yield Located(moved if span else det, line, column, part.member)
 
 
+class TableResult(Protocol):
+    """What a table engine found in one table."""
+
+    located: list[Located]
+    header: list[str]
+    kinds: list[Counter[str]]
+    rows: int
+
+
+class TableEngine(Protocol):
+    """Reads whole tables elsewhere (Spark) with the same recognizers."""
+
+    def csv(self, path: Path, delimiter: str) -> TableResult:
+        """One CSV/TSV file."""
+        ...
+
+    def parquet(self, path: Path) -> TableResult:
+        """One Parquet file."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """A personal value with its offsets in the file's text, line and column, and the
@@ -279,10 +320,10 @@ class _Columns:
     kinds: list[Counter[str]] = field(default_factory=list)
     rows: int = 0
 
-    def settled(self, index: int) -> bool:
-        """Whether column ``index`` showed no personal value in its first sample of rows
-        (sample, then confirm): such a column (ids, metrics) is not read further."""
-        return self.rows > _SAMPLE_ROWS and index < len(self.kinds) and not self.kinds[index]
+    def settled_set(self) -> frozenset[int]:
+        """Columns that showed no personal value in the first ``SAMPLE_ROWS`` rows
+        (sample, then confirm): such columns (ids, metrics) are not read further."""
+        return frozenset(i for i, kinds in enumerate(self.kinds) if not kinds)
 
 
 _TAG = re.compile(r"<(/?)(thead|tbody|tr|th|td)\b[^>]*>", re.IGNORECASE)
@@ -347,11 +388,28 @@ def _text_table_cells(text: str) -> list[tuple[str, int, str | None]] | None:
     return cells
 
 
+def row_values(
+    detector: PiiDetector,
+    row: str,
+    delimiter: str,
+    hints: list[str | None],
+    skip: frozenset[int] = frozenset(),
+) -> Iterator[tuple[int, Detection]]:
+    """Each personal value of one CSV/TSV row with its column index; offsets are in
+    ``row``. The in-process reader and the Spark engine both use this."""
+    for index, (cell, at) in enumerate(cells(row, delimiter)):
+        if index in skip:
+            continue
+        hint = hints[index] if index < len(hints) else None
+        for det in detector.detect_value(cell, hint):
+            yield index, _shifted(det, at)
+
+
 def _shifted(det: Detection, offset: int) -> Detection:
     return dataclasses.replace(det, start=det.start + offset, end=det.end + offset)
 
 
-def _cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:
+def cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:
     """The cells of one CSV/TSV line with the offset of each value (quotes handled)."""
     i, n = 0, len(line)
     while i <= n:
@@ -377,7 +435,7 @@ def _cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:
         i = end + 1
 
 
-def _column_summaries(item: ScanItem, columns: _Columns) -> Iterator[Finding]:
+def column_findings(item: ScanItem, columns: _Columns) -> Iterator[Finding]:
     rows = columns.rows
     for index, (name, counts) in enumerate(zip(columns.header, columns.kinds, strict=True)):
         if not counts or not rows:

@@ -112,7 +112,8 @@ def _scan_file(entry: FileEntry, scanners: Sequence[Scanner], ctx: ScanContext) 
     except OSError as exc:
         result.errors.append(ErrorRecord(entry.rel, f"cannot read: {exc.strerror or exc}"))
         return result
-    item = ScanItem(entry.rel, entry.size, head, functools.partial(_opener, entry.path))
+    opener = functools.partial(_opener, entry.path)
+    item = ScanItem(entry.rel, entry.size, head, opener, source=entry.path)
     result.accepted = _scan_item(item, scanners, ctx, result)
     return result
 
