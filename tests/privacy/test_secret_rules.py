@@ -423,3 +423,16 @@ def test_redaction_never_shows_a_whole_secret() -> None:
 def test_entropy() -> None:
     assert shannon_entropy("aaaa") == 0.0
     assert shannon_entropy(r(ALNUM, 64)) > 4.5
+
+
+def test_the_prefilter_finds_the_same_with_and_without_aho_corasick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ramparts.privacy.secrets as secrets_module  # noqa: PLC0415
+
+    text = "\n".join(t for tps, fps in CASES.values() for t in (*tps, *fps))
+    fast = [(d.rule_id, d.start, d.end) for d in SecretDetector().detect(text)]
+    monkeypatch.setattr(secrets_module, "_automaton", lambda words: None)
+    plain = [(d.rule_id, d.start, d.end) for d in SecretDetector().detect(text)]
+    assert fast == plain
+    assert len(fast) >= len(CASES)

@@ -20,6 +20,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from ramparts.privacy.interface import REDACTION_MARK, Category, Detection
 from ramparts.privacy.secret_rules import RULES, SECRET_NAME, SecretRule
@@ -298,9 +299,27 @@ class _KeywordLines:
     an anchored rule is tried only where the word holding a keyword starts.
     """
 
-    def __init__(self, low: str) -> None:
+    def __init__(self, low: str, automaton: Any = None) -> None:
         self._low = low
         self._cache: dict[str, list[tuple[int, int, int]]] = {}
+        if automaton is not None:
+            self._all_at_once(automaton)
+
+    def _all_at_once(self, automaton: Any) -> None:
+        """Every keyword's hits in one Aho-Corasick pass (instead of one search each)."""
+        low = self._low
+        for word in automaton.values():
+            self._cache[word] = []
+        line_start, line_end = 0, -1
+        for end, word in automaton.iter(low):
+            pos = end - len(word) + 1
+            if not line_start <= pos <= line_end:  # not on the previous hit's line
+                line_start = low.rfind("\n", 0, pos) + 1
+                found = low.find("\n", pos)
+                line_end = len(low) if found < 0 else found
+            self._cache[word].append((pos, line_start, line_end))
+        for hits in self._cache.values():
+            hits.sort()
 
     def _hits(self, word: str) -> list[tuple[int, int, int]]:
         """``(position, line start, line end)`` of every occurrence of ``word``."""
@@ -347,6 +366,20 @@ def _lowered(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+def _automaton(words: set[str]) -> Any:
+    """An Aho-Corasick automaton of ``words`` (pyahocorasick), or ``None`` without it:
+    the prefilter then searches for each keyword in turn, with the same results."""
+    try:
+        import ahocorasick  # noqa: PLC0415
+    except ImportError:
+        return None
+    automaton = ahocorasick.Automaton()
+    for word in sorted(words):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
 class _Compiled:
     __slots__ = ("check", "regex", "rule")
 
@@ -361,6 +394,7 @@ class SecretDetector:
 
     def __init__(self, rules: Iterable[SecretRule] = RULES) -> None:
         self._rules = [_Compiled(rule) for rule in rules]
+        self._automaton = _automaton({w for c in self._rules for w in c.rule.keywords})
 
     @property
     def rules(self) -> tuple[SecretRule, ...]:
@@ -369,7 +403,7 @@ class SecretDetector:
 
     def detect(self, text: str) -> list[Detection]:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
-        lines = _KeywordLines(_lowered(text))
+        lines = _KeywordLines(_lowered(text), self._automaton)
         found: list[Detection] = []
         taken = [m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else []
         for compiled in self._rules:
