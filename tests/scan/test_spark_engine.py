@@ -1,4 +1,4 @@
-"""The Spark engine gives the same PII findings as the in-process reader."""
+"""The Spark engine gives the same PII findings and redacted copies as in-process."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ramparts.privacy.keystore import LocalKeyStore
+from ramparts.privacy.redact import Redactor
 from ramparts.scan.pii import SAMPLE_ROWS, PiiScanner
+from ramparts.scan.redaction import redact_tree
 from ramparts.scan.runner import run_scan
 
 pytestmark = pytest.mark.slow
@@ -49,9 +52,16 @@ def test_spark_and_local_agree(tmp_path: Path) -> None:
         tmp_path / "patients.parquet",
     )
     local = run_scan(tmp_path, [PiiScanner()])
+    redactor = Redactor(
+        default="tokenize",
+        operators={"email": "hash", "credit-card": "mask"},
+        key=LocalKeyStore(tmp_path.parent / "keys").get("k", create=True),
+    )
+    redact_tree(tmp_path, tmp_path.parent / "local-copy", redactor)
     engine = SparkTables("local[2]")
     try:
         spark = run_scan(tmp_path, [PiiScanner(tables=engine)])
+        redact_tree(tmp_path, tmp_path.parent / "spark-copy", redactor, tables=engine)
     finally:
         engine.close()
 
@@ -72,3 +82,7 @@ def test_spark_and_local_agree(tmp_path: Path) -> None:
     assert spark.errors == ()
     assert key(spark) == key(local)
     assert any(f.location.path == "patients.parquet" for f in spark.findings)
+    for name in ("people.csv", "people.tsv"):
+        local_copy = (tmp_path.parent / "local-copy" / name).read_bytes()
+        assert (tmp_path.parent / "spark-copy" / name).read_bytes() == local_copy
+        assert b"proton.me" not in local_copy

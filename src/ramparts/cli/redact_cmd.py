@@ -61,6 +61,15 @@ def add_parser(commands: Any) -> None:
         "--reverse", action="store_true", help="restore tokens and ciphertexts (needs --key)"
     )
     parser.add_argument("--no-secrets", action="store_true", help="leave secrets as they are")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="where CSV and TSV files are rewritten: here (default) or on Spark",
+    )
+    parser.add_argument(
+        "--spark-master", default="local[2]", metavar="URL", help="Spark master (local[2])"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -94,13 +103,23 @@ def run(state: AppState, args: argparse.Namespace) -> int:
     if args.reverse:
         summary = reverse_tree(args.source, args.target, redactor, settings=settings.scan)
     else:
-        summary = redact_tree(
-            args.source,
-            args.target,
-            redactor,
-            settings=settings.scan,
-            secrets=not args.no_secrets,
-        )
+        engine = None
+        if args.engine == "spark":
+            from ramparts.scan.spark_engine import SparkTables  # noqa: PLC0415
+
+            engine = SparkTables(args.spark_master)
+        try:
+            summary = redact_tree(
+                args.source,
+                args.target,
+                redactor,
+                settings=settings.scan,
+                secrets=not args.no_secrets,
+                tables=engine,
+            )
+        finally:
+            if engine is not None:
+                engine.close()
     if state.format == "json":
         echo(
             json.dumps(

@@ -15,6 +15,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
@@ -26,7 +27,19 @@ from ramparts.scan.pii import PiiScanner
 from ramparts.scan.secrets import MAX_TEXT_BYTES
 from ramparts.scan.walk import FileEntry, walk
 
-__all__ = ["RedactionSummary", "redact_tree", "reverse_tree"]
+__all__ = ["CsvRedactor", "RedactionSummary", "redact_tree", "reverse_tree"]
+
+_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+
+
+class CsvRedactor(Protocol):
+    """An engine that rewrites whole CSV/TSV files elsewhere (Spark)."""
+
+    def redact_csv(
+        self, path: Path, target: Path, delimiter: str, redactor: Redactor, *, secrets: bool
+    ) -> None:
+        """Write ``path`` with its values replaced to ``target``."""
+        ...
 
 
 @dataclass
@@ -97,12 +110,20 @@ def redact_tree(
     *,
     settings: ScanSettings | None = None,
     secrets: bool = True,
+    tables: CsvRedactor | None = None,
 ) -> RedactionSummary:
-    """Write a sanitised copy of ``src`` (a file or a folder) to ``dst``."""
+    """Write a sanitised copy of ``src`` (a file or a folder) to ``dst``; with
+    ``tables`` (the Spark engine), CSV and TSV files are rewritten there."""
     summary = RedactionSummary()
     pii = PiiScanner()
     secret_detector = SecretDetector() if secrets else None
     for entry, target in _targets(src, dst, settings or ScanSettings()):
+        delimiter = _DELIMITERS.get(entry.path.suffix.lower())
+        if tables is not None and delimiter is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tables.redact_csv(entry.path, target, delimiter, redactor, secrets=secrets)
+            summary.files += 1  # values are replaced on the executors, not counted here
+            continue
         text = _read_text(entry, summary)
         if text is None:
             continue

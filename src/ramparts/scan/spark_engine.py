@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,6 +89,37 @@ def _scan_rows(
         yield pa.RecordBatch.from_pydict(out, schema=_arrow_schema())
 
 
+def _redact_lines(
+    batches: Iterator[Any],
+    delimiter: str,
+    hints: list[str | None],
+    settled: frozenset[int],
+    redactor: Any,
+    secrets: bool,
+) -> Iterator[Any]:
+    """Executor side: CSV lines rewritten with their values replaced."""
+    import pyarrow as pa  # noqa: PLC0415 (executor side)
+
+    from ramparts.privacy.secrets import SecretDetector  # noqa: PLC0415
+
+    detector = PiiDetector()
+    secret_detector = SecretDetector() if secrets else None
+    for batch in batches:
+        numbers, texts = batch.column("n").to_pylist(), batch.column("value").to_pylist()
+        out: list[str] = []
+        for n, text in zip(numbers, texts, strict=True):
+            line = text or ""
+            if n > 1 and line.strip():
+                skip = settled if n - 1 > SAMPLE_ROWS else frozenset()
+                row = line.rstrip("\r")
+                found = [det for _, det in row_values(detector, row, delimiter, hints, skip)]
+                if secret_detector is not None:
+                    found.extend(secret_detector.detect(row))
+                line = redactor.apply(row, found) + line[len(row) :]
+            out.append(line)
+        yield pa.RecordBatch.from_pydict({"n": numbers, "value": out})
+
+
 def _append(out: dict[str, list[Any]], n: int, col: int | None, index: int, det: Any) -> None:
     out["line"].append(n)
     out["col"].append(col)
@@ -156,15 +188,44 @@ class SparkTables:
         settled = _settled(
             sample, len(names), lambda row: row_values(detector, row, delimiter, hints)
         )
-        spark = self._session()
-        lines = spark.read.text(str(path)).rdd.map(lambda r: r[0]).zipWithIndex()
-        numbered = lines.map(lambda p: (p[0], p[1] + 1))
-        frame = spark.createDataFrame(numbered, "value string, n long")
+        frame = self._numbered_lines(path)
         rows = frame.filter("n > 1 AND trim(value) != ''").count()
         found = frame.mapInArrow(
             lambda it: _scan_lines(it, delimiter, hints, settled), _SCHEMA
         ).collect()
         return _result(found, names, rows)
+
+    def _numbered_lines(self, path: Path) -> Any:
+        spark = self._session()
+        lines = spark.read.text(str(path)).rdd.map(lambda r: r[0]).zipWithIndex()
+        numbered = lines.map(lambda p: (p[0], p[1] + 1))
+        return spark.createDataFrame(numbered, "value string, n long")
+
+    def redact_csv(
+        self, path: Path, target: Path, delimiter: str, redactor: Any, *, secrets: bool
+    ) -> None:
+        """Write ``path`` with its values replaced to ``target``, line order kept.
+
+        Lines are rewritten on the executors and gathered into one file; line endings
+        become ``\\n``. Keyed operators send the key to the executors with the task.
+        """
+        header, sample = _head(path, SAMPLE_ROWS + 1)
+        names = [cell for cell, _ in cells(header, delimiter)]
+        hints = [column_hint(h) for h in names]
+        detector = PiiDetector()
+        settled = _settled(
+            sample, len(names), lambda row: row_values(detector, row, delimiter, hints)
+        )
+        frame = self._numbered_lines(path)
+        rewritten = frame.mapInArrow(
+            lambda it: _redact_lines(it, delimiter, hints, settled, redactor, secrets),
+            "n long, value string",
+        )
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            out = Path(tmp) / "out"
+            rewritten.orderBy("n").select("value").coalesce(1).write.text(str(out))
+            part = next(out.glob("part-*"))
+            part.replace(target)
 
     def parquet(self, path: Path) -> TableResult:
         """Scan one Parquet file; rows numbered from 1 in file order."""
