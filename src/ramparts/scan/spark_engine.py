@@ -181,13 +181,7 @@ class SparkTables:
 
     def csv(self, path: Path, delimiter: str) -> TableResult:
         """Scan one CSV/TSV file; lines numbered as in the file."""
-        header, sample = _head(path, SAMPLE_ROWS + 1)
-        names = [cell for cell, _ in cells(header, delimiter)]
-        hints = [column_hint(h) for h in names]
-        detector = PiiDetector()
-        settled = _settled(
-            sample, len(names), lambda row: row_values(detector, row, delimiter, hints)
-        )
+        names, hints, settled = _csv_plan(path, delimiter)
         frame = self._numbered_lines(path)
         rows = frame.filter("n > 1 AND trim(value) != ''").count()
         found = frame.mapInArrow(
@@ -209,13 +203,7 @@ class SparkTables:
         Lines are rewritten on the executors and gathered into one file; line endings
         become ``\\n``. Keyed operators send the key to the executors with the task.
         """
-        header, sample = _head(path, SAMPLE_ROWS + 1)
-        names = [cell for cell, _ in cells(header, delimiter)]
-        hints = [column_hint(h) for h in names]
-        detector = PiiDetector()
-        settled = _settled(
-            sample, len(names), lambda row: row_values(detector, row, delimiter, hints)
-        )
+        _, hints, settled = _csv_plan(path, delimiter)
         frame = self._numbered_lines(path)
         rewritten = frame.mapInArrow(
             lambda it: _redact_lines(it, delimiter, hints, settled, redactor, secrets),
@@ -258,20 +246,26 @@ class SparkTables:
         return _result(found, names, rows)
 
 
+def _csv_plan(path: Path, delimiter: str) -> tuple[list[str], list[str | None], frozenset[int]]:
+    """The driver's part: headers, their hints, and the columns that sampling settles
+    (no personal value in the first rows), read from the file's head."""
+    header, sample = _head(path, SAMPLE_ROWS + 1)
+    names = [cell for cell, _ in cells(header, delimiter)]
+    hints = [column_hint(h) for h in names]
+    detector = PiiDetector()
+    seen = [0] * len(names)
+    for row in sample[:SAMPLE_ROWS]:
+        for index, _ in row_values(detector, row, delimiter, hints):
+            if index < len(seen):
+                seen[index] += 1
+    return names, hints, frozenset(i for i, n in enumerate(seen) if not n)
+
+
 def _head(path: Path, count: int) -> tuple[str, list[str]]:
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         header = fh.readline().rstrip("\r\n")
         sample = [fh.readline().rstrip("\r\n") for _ in range(count - 1)]
     return header, [row for row in sample if row.strip()]
-
-
-def _settled(sample: list[str], width: int, values: Any) -> frozenset[int]:
-    seen = [0] * width
-    for row in sample[:SAMPLE_ROWS]:
-        for index, _ in values(row):
-            if index < width:
-                seen[index] += 1
-    return frozenset(i for i, n in enumerate(seen) if not n)
 
 
 def _result(found: list[Any], names: list[str], rows: int) -> TableResult:
