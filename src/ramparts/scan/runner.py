@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -162,6 +160,10 @@ def _results(
         for entry in entries:
             yield entry, _scan_file(entry, scanners, ctx)
         return
+    # Imported here: process pools cost start-up time that small scans never need.
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     chunks = list(_chunks(entries))
     # fork where the platform has it (no re-import per worker); the pool starts before
     # any progress-bar thread exists.
