@@ -12,13 +12,14 @@ Errors::
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from dataclasses import dataclass
 
 from ramparts.errors import RampartsError
 
-__all__ = ["REDACTION_MARK", "Category", "Detection", "PrivacyError", "redact"]
+__all__ = ["REDACTION_MARK", "Category", "Claims", "Detection", "PrivacyError", "redact"]
 
 REDACTION_MARK = re.compile(
     r"\[REDACTED:[a-z0-9-]{2,40}\]|\b(?:tok|enc|hash):[a-z0-9-]{2,40}:[A-Za-z0-9_-]{8,}"
@@ -59,6 +60,33 @@ class Detection:
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:
             raise PrivacyError(f"bad detection span {self.start}..{self.end}")
+
+
+class Claims:
+    """Spans of a text already claimed by a detection, kept sorted: checking a new span
+    costs a binary search, so a text with many values stays linear, not quadratic."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, spans: list[tuple[int, int]] | None = None) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in spans or ():
+            if not self.overlaps(start, end):
+                self.add(start, end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether ``[start, end)`` shares a character with a claimed span."""
+        i = bisect.bisect_right(self._starts, start)
+        if i and self._ends[i - 1] > start:
+            return True
+        return i < len(self._starts) and self._starts[i] < end
+
+    def add(self, start: int, end: int) -> None:
+        """Claim ``[start, end)`` (which must not overlap a claimed span)."""
+        i = bisect.bisect_right(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
 
 
 def redact(value: str, *, keep: int = 4) -> str:

@@ -35,7 +35,7 @@ from ramparts.privacy.checksums import (
     luhn_ok,
     nhs_ok,
 )
-from ramparts.privacy.interface import REDACTION_MARK, Category, Detection
+from ramparts.privacy.interface import REDACTION_MARK, Category, Claims, Detection
 from ramparts.privacy.lexicon import FIRST_NAMES, NAME_STOPWORDS, STREET_SUFFIXES, US_STATES
 
 __all__ = ["KINDS", "PiiDetector", "PiiKind", "column_hint", "pii_detection"]
@@ -480,11 +480,11 @@ def _first_name_pairs(text: str) -> Iterator[_Span]:
 def _phone_numbers(text: str) -> Iterator[_Span]:
     # Digit runs shaped like cards or account numbers (even invalid ones) are not
     # phone numbers, nor is any part of them.
-    blocked = [m.span() for m in _NOT_PHONE.finditer(text)]
+    blocked = Claims([m.span() for m in _NOT_PHONE.finditer(text)])
     for m in _PHONE_CANDIDATE.finditer(text):
         value = m.group("v")
         start, end = m.span("v")
-        if any(start < b_end and b_start < end for b_start, b_end in blocked):
+        if blocked.overlaps(start, end):
             continue
         if _NOT_PHONE.fullmatch(value) or _DATE_RE.fullmatch(value):
             continue
@@ -499,12 +499,12 @@ class PiiDetector:
     def detect(self, text: str) -> list[Detection]:
         """Every personal value in ``text``, ordered by position, overlaps resolved."""
         # ramparts' own redaction marks are never findings (a rescan comes back clean).
-        taken = [m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else []
+        taken = Claims([m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else [])
         found: list[Detection] = []
         for kind, start, end, value in self._spans(text):
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if taken.overlaps(start, end):
                 continue
-            taken.append((start, end))
+            taken.add(start, end)
             if kind is not None:  # None: a value its name says is not personal
                 found.append(_detection(kind, start, end, value))
         found.sort(key=lambda d: d.start)

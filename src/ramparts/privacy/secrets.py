@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ramparts.privacy.interface import REDACTION_MARK, Category, Detection
+from ramparts.privacy.interface import REDACTION_MARK, Category, Claims, Detection
 from ramparts.privacy.secret_rules import RULES, SECRET_NAME, SecretRule
 
 __all__ = [
@@ -405,7 +405,7 @@ class SecretDetector:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
         lines = _KeywordLines(_lowered(text), self._automaton)
         found: list[Detection] = []
-        taken = [m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else []
+        taken = Claims([m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else [])
         for compiled in self._rules:
             rule = compiled.rule
             windows = lines.windows(rule.keywords)
@@ -430,12 +430,12 @@ class SecretDetector:
                 if not value:
                     continue
                 start, end = match.span(group)
-                if any(start < t_end and t_start < end for t_start, t_end in taken):
+                if taken.overlaps(start, end):
                     continue
                 quoted = start > 0 and text[start - 1] in "\"'`"
                 if not self._accept(compiled, value, quoted=quoted):
                     continue
-                taken.append((start, end))
+                taken.add(start, end)
                 found.append(
                     Detection(
                         rule_id=rule.rule_id,

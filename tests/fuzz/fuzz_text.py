@@ -1,0 +1,113 @@
+"""Fuzz target for the text readers: secrets and PII detectors, notebooks, CSV, JSONL.
+
+    python tests/fuzz/fuzz_text.py --seconds 600      # mutation fuzzing, stdlib only
+
+Seeds are notebooks, CSV tables, JSON Lines logs and configs holding secrets and
+personal data; each mutated input goes through the secret detector, the PII scanner's
+reader for every file kind, and redaction. A failure is an exception, a run slower than
+``MAX_SECONDS``, or a reported span that is not the text it claims. Not collected by
+pytest (the name does not start with test_).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from ramparts.privacy.redact import Redactor
+from ramparts.privacy.secrets import SecretDetector
+from ramparts.scan.pii import PiiScanner
+
+MAX_SECONDS = 20.0  # all six readers and redaction on one input of up to 256 K chars
+MAX_CHARS = 256 * 1024  # inputs grow by duplication; the time limit is per 256 K chars
+NAMES = ("a.csv", "b.tsv", "c.jsonl", "d.ipynb", "e.txt", "f.py")
+SEEDS = [
+    "id,full_name,email,card_number\n1,Stefan Thompson,st@proton.me,4103 0738 6009 7117\n",
+    json.dumps({"prompt": "my key is AKIAZ3MQ7YXHJ4KLPQ2R, DOB: 06/06/1947", "ip": "10.1.2.3"}),
+    json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": ['client = OpenAI(api_key="sk-proj-' + "a1B2" * 20 + '")\n'],
+                    "outputs": [{"output_type": "stream", "text": ["NHS number 943 476 5919\n"]}],
+                }
+            ]
+        },
+        indent=1,
+    ),
+    'DATABASE_URL=postgres://app:S3cr3tPassw0rd@db:5432/x\npassword = "Tr0ub4dor&3xQ"\n',
+    "-----BEGIN RSA PRIVATE KEY-----\n" + "QUJD" * 30 + "\n-----END RSA PRIVATE KEY-----\n",
+]
+
+
+def mutate(rng: random.Random, text: str) -> str:
+    """One random edit: flip, splice, cut, duplicate or insert a special character."""
+    if not text:
+        return rng.choice(SEEDS)
+    i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+    op = rng.randrange(5)
+    if op == 0:
+        return text[:i] + chr(rng.randrange(0x20, 0x2FFF)) + text[i + 1 :]
+    if op == 1:
+        return text[:i] + rng.choice(SEEDS)[: j - i + 20] + text[j:]
+    if op == 2:
+        return text[:i] + text[j:]
+    if op == 3:
+        return text[:j] + text[i:j] * rng.randrange(1, 50) + text[j:]
+    return text[:i] + rng.choice('"\\,\t\n{}[]:@-_.\x1b\r') + text[i:]
+
+
+def check(text: str) -> None:
+    """Run every reader on ``text``; raise AssertionError on a wrong span."""
+    for det in SecretDetector().detect(text):
+        assert text[det.start : det.end] == det.value, det
+    scanner = PiiScanner()
+    for name in NAMES:
+        found = [loc.det for loc in scanner.locate(name, text)]
+        for det in found:
+            assert 0 <= det.start <= det.end <= len(text), (name, det)
+        Redactor().apply(text, found)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--save", help="write a failing input to this file")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    corpus = list(SEEDS)
+    end = time.monotonic() + args.seconds
+    runs = 0
+    while time.monotonic() < end:
+        text = rng.choice(corpus)
+        for _ in range(rng.randrange(1, 6)):
+            text = mutate(rng, text)[:MAX_CHARS]
+        t0 = time.monotonic()
+        try:
+            check(text)
+        except Exception:  # noqa: BLE001 - every failure is reported with its input
+            sys.stderr.write(f"FAIL on {text[:400]!r}\n{traceback.format_exc()}")
+            if args.save:
+                Path(args.save).write_text(text, encoding="utf-8")
+            return 1
+        if time.monotonic() - t0 > MAX_SECONDS:
+            sys.stderr.write(f"SLOW ({time.monotonic() - t0:.1f} s) on {text[:400]!r}\n")
+            if args.save:
+                Path(args.save).write_text(text, encoding="utf-8")
+            return 1
+        if len(text) < 20_000 and rng.random() < 0.05:
+            corpus.append(text)
+        runs += 1
+    sys.stdout.write(f"fuzz_text: {runs} inputs, no failure\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
