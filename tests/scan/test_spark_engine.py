@@ -15,8 +15,6 @@ from ramparts.scan.pii import SAMPLE_ROWS, PiiScanner
 from ramparts.scan.redaction import redact_tree
 from ramparts.scan.runner import run_scan
 
-pytestmark = pytest.mark.slow
-
 
 def _rows() -> list[str]:
     rows = ["id,full_name,email,card_number,dob,note"]
@@ -31,6 +29,7 @@ def _rows() -> list[str]:
     return rows
 
 
+@pytest.mark.slow
 def test_spark_and_local_agree(tmp_path: Path) -> None:
     if shutil.which("java") is None or importlib.util.find_spec("pyspark") is None:
         message = "the Spark engine test needs pyspark (dev extra) and Java 17+"
@@ -86,3 +85,21 @@ def test_spark_and_local_agree(tmp_path: Path) -> None:
         local_copy = (tmp_path.parent / "local-copy" / name).read_bytes()
         assert (tmp_path.parent / "spark-copy" / name).read_bytes() == local_copy
         assert b"proton.me" not in local_copy
+
+
+def test_without_pyspark_the_run_stops_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ramparts.cli import main  # noqa: PLC0415
+    from ramparts.scan import spark_engine  # noqa: PLC0415
+
+    monkeypatch.setattr(spark_engine.importlib.util, "find_spec", lambda name: None)
+    (tmp_path / "a.csv").write_text("email\nx@northwind.io\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["scan", "pii", str(tmp_path), "--engine", "spark"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert (
+        err.strip()
+        == "ramparts: error: --engine spark needs pyspark: pip install 'ramparts[spark]'"
+    )

@@ -13,6 +13,7 @@ the driver's Python (``PYSPARK_PYTHON``), so ramparts is importable there.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -151,6 +152,9 @@ class SparkTables:
     tables; created on first use and stopped by :meth:`close`."""
 
     def __init__(self, master: str = "local[2]") -> None:
+        # Fail before any file is read, with one line, when the extra is missing.
+        if importlib.util.find_spec("pyspark") is None:
+            raise ScanError("--engine spark needs pyspark: pip install 'ramparts[spark]'")
         self._master = master
         self._spark: Any = None
 
