@@ -217,8 +217,7 @@ def test_benign_files_are_clean(tmp_path: Path) -> None:
     ("magic", "kind"),
     [
         (b"7z\xbc\xaf\x27\x1c\x00\x04", "7z"),
-        (b"\x04\x22\x4d\x18", "lz4"),
-        (b"\x28\xb5\x2f\xfd", "zstd"),
+        # lz4 and zstd are opened when their library is installed (test_lz4_zstd.py).
     ],
 )
 def test_containers_we_do_not_open_fail_closed(tmp_path: Path, magic: bytes, kind: str) -> None:

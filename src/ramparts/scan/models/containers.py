@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bz2
 import functools
+import importlib.util
 import io
 import lzma
 import struct
@@ -472,8 +473,41 @@ class _ZlibReader(io.RawIOBase):
 _DECOMPRESSORS["zlib"] = lambda fh: io.BufferedReader(_ZlibReader(fh))
 
 
+def _lz4(fh: IO[bytes]) -> Any:
+    import lz4.frame  # noqa: PLC0415 (optional: pip install 'ramparts[archives]')
+
+    return lz4.frame.LZ4FrameFile(fh, mode="rb")
+
+
+def _zstd(fh: IO[bytes]) -> Any:
+    import zstandard  # noqa: PLC0415 (optional: pip install 'ramparts[archives]')
+
+    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+
+
+_DECOMPRESSORS["lz4"] = _lz4
+_DECOMPRESSORS["zstd"] = _zstd
+_OPTIONAL = {"lz4": "lz4", "zstd": "zstandard"}
+"""Formats opened only when their library is installed (else refused, never passed)."""
+
+
+def can_open(kind: str) -> bool:
+    """Whether ``kind`` streams can be decompressed here (their library is installed)."""
+    module = _OPTIONAL.get(kind)
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def _library_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = []
+    if importlib.util.find_spec("zstandard") is not None:
+        import zstandard  # noqa: PLC0415
+
+        errors.append(zstandard.ZstdError)
+    return tuple(errors)
+
+
 def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[ScanOutput]:
-    """Decompress a single stream (gzip, bzip2, xz, zlib) within the limits; yield it."""
+    """Decompress a single stream (gzip, bzip2, xz, zlib, lz4, zstd) within the limits."""
     limits = ctx.settings
     import tempfile  # noqa: PLC0415 (start-up time)
 
@@ -497,18 +531,25 @@ def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[Sca
                         )
                         return
                     spool.write(chunk)
-        except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
-            yield _finding(
-                item,
-                "RMP-COMPRESS-001",
-                f"corrupt {kind} stream",
-                f"decompression failed after {total} bytes: {exc}; the part read is scanned",
-                Severity.MEDIUM,
-            )
+        # lz4 reports a corrupt frame as RuntimeError; zstandard has its own error.
+        except (OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError, zlib.error) as exc:
+            yield _corrupt(item, kind, total, exc)
+        except _library_errors() as exc:
+            yield _corrupt(item, kind, total, exc)
         spool.seek(0)
         head = spool.read(HEAD_SIZE)
         data_opener = functools.partial(_reopen, spool)
         yield item.child(f"({kind})", total, head, data_opener)
+
+
+def _corrupt(item: ScanItem, kind: str, total: int, exc: Exception) -> Finding:
+    return _finding(
+        item,
+        "RMP-COMPRESS-001",
+        f"corrupt {kind} stream",
+        f"decompression failed after {total} bytes: {exc}; the part read is scanned",
+        Severity.MEDIUM,
+    )
 
 
 class _Window(io.RawIOBase):

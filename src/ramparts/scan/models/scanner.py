@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.models.containers import (
+    can_open,
     has_zip_trailer,
     open_compressed,
     open_tar,
@@ -145,6 +146,15 @@ def _scan_numpy(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
 
 Handler = Callable[[ScanItem, ScanContext], Iterable[ScanOutput]]
 
+
+def _compressed_if_possible(item: ScanItem, ctx: ScanContext, kind: str) -> Iterable[ScanOutput]:
+    """lz4 and zstd streams (joblib can write lz4) when their library is installed;
+    otherwise a finding says they were not inspected."""
+    if can_open(kind):
+        return open_compressed(item, ctx, kind=kind)
+    return refuse_unsupported(item, ctx, kind=kind)
+
+
 # The format modules below are imported when a file of their format turns up: a scan
 # of pickles never pays for the GGUF, ONNX, Keras or TensorFlow readers.
 
@@ -206,8 +216,8 @@ _HANDLERS: dict[Format, Handler] = {
     Format.XZ: functools.partial(open_compressed, kind="xz"),
     Format.ZLIB: functools.partial(open_compressed, kind="zlib"),
     Format.SEVENZIP: functools.partial(refuse_unsupported, kind="7z"),
-    Format.LZ4: functools.partial(refuse_unsupported, kind="lz4"),
-    Format.ZSTD: functools.partial(refuse_unsupported, kind="zstd"),
+    Format.LZ4: functools.partial(_compressed_if_possible, kind="lz4"),
+    Format.ZSTD: functools.partial(_compressed_if_possible, kind="zstd"),
     Format.NUMPY: _scan_numpy,
     Format.SAFETENSORS: _safetensors,
     Format.GGUF: _gguf,
