@@ -68,7 +68,7 @@ def _looks_binary(head: bytes) -> bool:
 
 
 class SecretScanner(Scanner):
-    """Hard-coded credentials in any text: 85 rules, checksums, placeholder filters."""
+    """Hard-coded credentials in any text: one rule per kind, checksums, placeholder filters."""
 
     name = "secrets"
     description = "credentials in code, configs, notebooks and logs (redacted in reports)"
