@@ -22,6 +22,7 @@ import sys
 import time
 import traceback
 import zipfile
+from pathlib import Path
 
 from ramparts.core.types import Finding, Skip
 from ramparts.scan.interface import ScanContext, ScanItem
@@ -96,7 +97,12 @@ def seeds() -> list[bytes]:
         + b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'.ljust(64)
         + b"\x00" * 4
     )
+    # 7z archives written by py7zr (tests/scan/models/make_7z_fixtures.py), one per coder.
+    sevenzip = sorted(
+        (Path(__file__).resolve().parents[1] / "scan" / "models" / "data").glob("*.7z")
+    )
     return [
+        *(path.read_bytes() for path in sevenzip),
         evil,
         benign,
         zbuf.getvalue(),

@@ -159,6 +159,12 @@ def _compressed_if_possible(item: ScanItem, ctx: ScanContext, kind: str) -> Iter
 # of pickles never pays for the GGUF, ONNX, Keras or TensorFlow readers.
 
 
+def _sevenzip(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
+    from ramparts.scan.models.sevenzip import open_7z  # noqa: PLC0415
+
+    return open_7z(item, ctx)
+
+
 def _gguf(item: ScanItem, ctx: ScanContext) -> Iterable[ScanOutput]:
     from ramparts.scan.models.gguf import scan_gguf  # noqa: PLC0415
 
@@ -215,7 +221,7 @@ _HANDLERS: dict[Format, Handler] = {
     Format.BZIP2: functools.partial(open_compressed, kind="bzip2"),
     Format.XZ: functools.partial(open_compressed, kind="xz"),
     Format.ZLIB: functools.partial(open_compressed, kind="zlib"),
-    Format.SEVENZIP: functools.partial(refuse_unsupported, kind="7z"),
+    Format.SEVENZIP: _sevenzip,
     Format.LZ4: functools.partial(_compressed_if_possible, kind="lz4"),
     Format.ZSTD: functools.partial(_compressed_if_possible, kind="zstd"),
     Format.NUMPY: _scan_numpy,
