@@ -18,6 +18,7 @@ __all__ = [
     "ExitRequest",
     "Parser",
     "UsageError",
+    "add_engine_options",
     "existing_path",
     "lower_choice",
 ]
@@ -85,6 +86,22 @@ class Parser(argparse.ArgumentParser):
             return 0
 
         return show_help
+
+
+def add_engine_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--engine local|spark`` and ``--spark-master``; ``what`` says what Spark does."""
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help=f"where {what}: here (default) or on Spark",
+    )
+    parser.add_argument(
+        "--spark-master",
+        default="local[2]",
+        metavar="URL",
+        help="Spark master for --engine spark (default: local[2])",
+    )
 
 
 def existing_path(value: str) -> Path:

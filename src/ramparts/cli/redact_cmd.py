@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ramparts.cli.output import echo
-from ramparts.cli.parsing import Parser, existing_path
+from ramparts.cli.parsing import Parser, add_engine_options, existing_path
 from ramparts.cli.state import AppState
 from ramparts.errors import InputError
 
@@ -61,15 +61,7 @@ def add_parser(commands: Any) -> None:
         "--reverse", action="store_true", help="restore tokens and ciphertexts (needs --key)"
     )
     parser.add_argument("--no-secrets", action="store_true", help="leave secrets as they are")
-    parser.add_argument(
-        "--engine",
-        choices=("local", "spark"),
-        default="local",
-        help="where CSV and TSV files are rewritten: here (default) or on Spark",
-    )
-    parser.add_argument(
-        "--spark-master", default="local[2]", metavar="URL", help="Spark master (local[2])"
-    )
+    add_engine_options(parser, "CSV and TSV files are rewritten")
     parser.set_defaults(handler=run)
 
 

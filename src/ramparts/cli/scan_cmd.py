@@ -15,7 +15,7 @@ from ramparts.cli.output import (
     apply_report_options,
     emit_report,
 )
-from ramparts.cli.parsing import Parser, existing_path
+from ramparts.cli.parsing import Parser, add_engine_options, existing_path
 from ramparts.cli.state import AppState
 from ramparts.core.types import Report
 from ramparts.errors import InputError
@@ -73,18 +73,7 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
         "--no-gitignore", action="store_true", help="scan files that .gitignore excludes"
     )
     if scanners == ["pii"]:
-        parser.add_argument(
-            "--engine",
-            choices=("local", "spark"),
-            default="local",
-            help="where tables (CSV, TSV, Parquet) are read: here (default) or on Spark",
-        )
-        parser.add_argument(
-            "--spark-master",
-            default="local[2]",
-            metavar="URL",
-            help="Spark master for --engine spark (default: local[2])",
-        )
+        add_engine_options(parser, "tables (CSV, TSV, Parquet) are read")
     if scanners is None or "secrets" in scanners:
         parser.add_argument(
             "--git-history",

@@ -506,7 +506,7 @@ class PiiDetector:
                 continue
             taken.add(start, end)
             if kind is not None:  # None: a value its name says is not personal
-                found.append(_detection(kind, start, end, value))
+                found.append(pii_detection(kind, start, end, value))
         found.sort(key=lambda d: d.start)
         return found
 
@@ -530,16 +530,12 @@ class PiiDetector:
         offset = value.find(stripped)
         for kind in _HINT_KINDS.get(hint, (hint,)) if hint is not None else ():
             if _confirms(kind, stripped):
-                return [_detection(kind, offset, offset + len(stripped), stripped)]
+                return [pii_detection(kind, offset, offset + len(stripped), stripped)]
         return self.detect(value)
 
 
 def pii_detection(kind: str, start: int, end: int, value: str) -> Detection:
-    """The detection of a ``kind`` value at ``start:end`` (for engines that found it)."""
-    return _detection(kind, start, end, value)
-
-
-def _detection(kind: str, start: int, end: int, value: str) -> Detection:
+    """The detection of a ``kind`` value at ``start:end``."""
     info = KINDS[kind]
     return Detection(
         rule_id=info.rule_id,

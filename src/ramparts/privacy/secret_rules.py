@@ -103,8 +103,6 @@ SECRET_NAME = (
 """A name that says its value is a key, token or secret (case-insensitive)."""
 _PASSWORD_NAME = r"\b\w{0,30}?(?:password|passwd|passwort|pwd)"  # noqa: S105 - names
 
-_B64 = "A-Za-z0-9+/"
-
 
 def _key_block(kind: str, title: str, label: str) -> SecretRule:
     """A PEM-style block: its BEGIN line and a body of base64 (maybe after headers)."""

@@ -32,7 +32,15 @@ from ramparts.scan.interface import ScanContext, ScanItem, Scanner, ScanOutput
 from ramparts.scan.notebook import advance, notebook_parts, string_positions, string_values
 from ramparts.scan.secrets import MAX_TEXT_BYTES
 
-__all__ = ["SAMPLE_ROWS", "Located", "PiiScanner", "cells", "column_findings", "row_values"]
+__all__ = [
+    "SAMPLE_ROWS",
+    "Located",
+    "PiiScanner",
+    "cells",
+    "column_findings",
+    "row_values",
+    "value_detections",
+]
 
 _TABLES = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = (".jsonl", ".ndjson")
@@ -231,9 +239,7 @@ class PiiScanner(Scanner):
     def _parquet_cell(
         self, value: object, name: str, hint: str | None, row: int, index: int, columns: _Columns
     ) -> Iterator[Located]:
-        if value is None or isinstance(value, bytes | bool | float):
-            return
-        for det in self._detector.detect_value(str(value), hint):
+        for det in value_detections(self._detector, value, hint):
             columns.kinds[index][det.kind] += 1
             yield Located(det, row, None, (f"column {name}",))
 
@@ -386,6 +392,14 @@ def _text_table_cells(text: str) -> list[tuple[str, int, str | None]] | None:
             cells.append((line, offset, None))  # not a row of this table: free text
         offset += len(line) + 1
     return cells
+
+
+def value_detections(detector: PiiDetector, value: object, hint: str | None) -> list[Detection]:
+    """Personal data in one typed table value (Parquet, Arrow): text and integers are
+    read, nulls, bytes, booleans and floats are not. In-process and Spark share it."""
+    if value is None or isinstance(value, bytes | bool | float):
+        return []
+    return detector.detect_value(str(value), hint)
 
 
 def row_values(

@@ -25,7 +25,7 @@ from typing import Any
 
 from ramparts.privacy.pii import PiiDetector, column_hint, pii_detection
 from ramparts.scan.interface import ScanError
-from ramparts.scan.pii import SAMPLE_ROWS, Located, cells, row_values
+from ramparts.scan.pii import SAMPLE_ROWS, Located, cells, row_values, value_detections
 
 __all__ = ["SparkTables", "TableResult"]
 
@@ -82,10 +82,9 @@ def _scan_rows(
         for r, n in enumerate(numbers):
             skip = settled if n > SAMPLE_ROWS else frozenset()
             for index in range(len(names)):
-                value = values[index][r]
-                if index in skip or value is None or isinstance(value, bytes | bool | float):
+                if index in skip:
                     continue
-                for det in detector.detect_value(str(value), hints[index]):
+                for det in value_detections(detector, values[index][r], hints[index]):
                     _append(out, n, None, index, det)
         yield pa.RecordBatch.from_pydict(out, schema=_arrow_schema())
 
@@ -232,9 +231,8 @@ class SparkTables:
             detector = PiiDetector()
             for index, name in enumerate(names):
                 for value in first.column(name).to_pylist():
-                    if value is not None and not isinstance(value, bytes | bool | float):
-                        for det in detector.detect_value(str(value), hints[index]):
-                            seen[index][det.kind] += 1
+                    for det in value_detections(detector, value, hints[index]):
+                        seen[index][det.kind] += 1
         settled = frozenset(i for i, c in enumerate(seen) if not c)
         spark = self._session()
         data = spark.read.parquet(str(path))

@@ -538,7 +538,7 @@ def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[Sca
             yield _corrupt(item, kind, total, exc)
         spool.seek(0)
         head = spool.read(HEAD_SIZE)
-        data_opener = functools.partial(_reopen, spool)
+        data_opener = functools.partial(reopen, spool)
         yield item.child(f"({kind})", total, head, data_opener)
 
 
@@ -553,12 +553,14 @@ def _corrupt(item: ScanItem, kind: str, total: int, exc: Exception) -> Finding:
 
 
 class _Window(io.RawIOBase):
-    """An independent read-only view of a shared spool file, so each reader has its own position."""
+    """An independent read-only view of ``size`` bytes at ``base`` of a shared spool file
+    (all of it by default), so each reader has its own position."""
 
-    def __init__(self, spool: IO[bytes]) -> None:
+    def __init__(self, spool: IO[bytes], base: int = 0, size: int | None = None) -> None:
         self._spool = spool
+        self._base = base
         self._pos = 0
-        self._size = spool.seek(0, io.SEEK_END)
+        self._size = spool.seek(0, io.SEEK_END) - base if size is None else size
 
     def readable(self) -> bool:
         return True
@@ -575,15 +577,16 @@ class _Window(io.RawIOBase):
         return self._pos
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        self._spool.seek(self._pos)
-        data = self._spool.read(len(b))
+        self._spool.seek(self._base + self._pos)
+        data = self._spool.read(min(len(b), max(0, self._size - self._pos)))
         b[: len(data)] = data
         self._pos += len(data)
         return len(data)
 
 
-def _reopen(spool: IO[bytes]) -> IO[bytes]:
-    return io.BufferedReader(_Window(spool), buffer_size=1 << 20)
+def reopen(spool: IO[bytes], base: int = 0, size: int | None = None) -> IO[bytes]:
+    """A fresh buffered reader over a spool (or ``size`` bytes of it from ``base``)."""
+    return io.BufferedReader(_Window(spool, base, size), buffer_size=1 << 20)
 
 
 def refuse_unsupported(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[ScanOutput]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bz2
 import functools
-import io
 import lzma
 import struct
 import tempfile
@@ -25,14 +24,18 @@ from typing import IO, Any
 
 from ramparts.core.types import Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
-from ramparts.scan.models.containers import _finding, refuse_unsupported
+from ramparts.scan.models.containers import (
+    _SPOOL_IN_MEMORY,
+    _finding,
+    refuse_unsupported,
+    reopen,
+)
 
 __all__ = ["open_7z"]
 
 _SIGNATURE = b"7z\xbc\xaf\x27\x1c"
 _MAX_HEADER = 64 << 20
 _MAX_COUNT = 1_000_000
-_SPOOL_IN_MEMORY = 64 << 20
 
 _BRANCH = {
     b"\x03\x03\x01\x03": lzma.FILTER_X86,
@@ -437,38 +440,6 @@ def _folder_members(
             name = next(files, f"file@{offset}")
             spool.seek(offset)
             head = spool.read(min(HEAD_SIZE, max(size, 0)))
-            opener = functools.partial(_slice, spool, offset, max(size, 0))
+            opener = functools.partial(reopen, spool, offset, max(size, 0))
             yield item.child(name, max(size, 0), head, opener)
             offset += max(size, 0)
-
-
-def _slice(spool: IO[bytes], offset: int, size: int) -> IO[bytes]:
-    return io.BufferedReader(_Slice(spool, offset, size), buffer_size=1 << 20)
-
-
-class _Slice(io.RawIOBase):
-    """A read-only, seekable view of ``size`` bytes at ``base`` in a shared spool."""
-
-    def __init__(self, spool: IO[bytes], base: int, size: int) -> None:
-        self._spool, self._base, self._size, self._pos = spool, base, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        origin = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = min(max(0, origin + offset), self._size)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        self._spool.seek(self._base + self._pos)
-        data = self._spool.read(min(len(b), self._size - self._pos))
-        b[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
