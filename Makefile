@@ -33,6 +33,17 @@ demo: install  ## scan the bundled sample project with embedded defaults
 	-$(BIN)/ramparts scan $(SAMPLE)
 	@echo "== the same as SARIF for code scanning: .ramparts/demo.sarif"
 	-$(BIN)/ramparts --quiet scan $(SAMPLE) --format sarif --output .ramparts/demo.sarif
+	@echo "== ramparts sign / verify: sign a copy of the sample's models, then tamper with it"
+	@rm -rf .ramparts/demo-sign && mkdir -p .ramparts/demo-sign
+	$(BIN)/ramparts keygen .ramparts/demo-sign/signing.pem
+	cp -R $(SAMPLE)/models .ramparts/demo-sign/models
+	$(BIN)/ramparts sign .ramparts/demo-sign/models --key .ramparts/demo-sign/signing.pem
+	$(BIN)/ramparts verify .ramparts/demo-sign/models --key .ramparts/demo-sign/signing.pub.pem
+	cp -R .ramparts/demo-sign/models .ramparts/demo-sign/tampered
+	printf 'x' >> .ramparts/demo-sign/tampered/encoder.safetensors
+	@if $(BIN)/ramparts verify .ramparts/demo-sign/tampered --key .ramparts/demo-sign/signing.pub.pem; \
+	then echo "demo: the tampered copy verified; this is a bug" >&2; exit 1; \
+	else echo "(exit $$?: the tampered copy is refused, as it must be)"; fi
 	@echo "demo done: the findings above are planted in $(SAMPLE) (see its README)"
 
 test: dev  ## run the whole test suite

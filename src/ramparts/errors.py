@@ -11,7 +11,9 @@ Tree (layers add their own subtrees)::
     ├── AuditError             an event could not be made durable (callers fail closed)
     ├── store.StoreError       the database or Redis refused or is unreachable
     │   └── store.MigrationError
-    └── scan.ScanError         a scanner was misconfigured (never raised for a bad file)
+    ├── scan.ScanError         a scanner was misconfigured (never raised for a bad file)
+    └── sign.SignError         a key, signature file or model cannot be used for signing
+        └── sign.VerificationError  a model does not match its signature
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ramparts._version import __version__
-from ramparts.cli import config_cmd, db_cmd, redact_cmd, scan_cmd
+from ramparts.cli import config_cmd, db_cmd, redact_cmd, scan_cmd, sign_cmd
 from ramparts.cli.errors import report_failure
 from ramparts.cli.output import FAIL_ON_HELP, FORMAT_HELP
 from ramparts.cli.parsing import ExitRequest, Parser, lower_choice
@@ -20,9 +20,9 @@ __all__ = ["build_parser", "main"]
 DESCRIPTION = """\
 ramparts: secure AI workflows end to end.
 
-Scan model files and code before anyone loads them, and report in table,
-JSON or SARIF form. Exit codes: 0 clean, 1 findings at or above --fail-on,
-2 errors, 3 nothing scanned, 4 usage.
+Scan model files and code before anyone loads them, sign and verify models,
+and report in table, JSON or SARIF form. Exit codes: 0 clean, 1 findings at or
+above --fail-on (for verify: any mismatch), 2 errors, 3 nothing scanned, 4 usage.
 """
 
 # Global options that take a value: the word after them is not a command.
@@ -57,6 +57,7 @@ def build_parser() -> Parser:
     commands = parser.add_command_parsers()
     scan_cmd.add_parser(commands)
     redact_cmd.add_parser(commands)
+    sign_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

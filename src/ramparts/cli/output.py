@@ -106,7 +106,8 @@ class DelayedProgress:
     Short runs print nothing extra; pipes and ``--quiet`` never see a bar.
     """
 
-    def __init__(self, *, enabled: bool, delay: float = 1.0) -> None:
+    def __init__(self, *, enabled: bool, delay: float = 1.0, label: str = "scanning") -> None:
+        self._label = label
         self._enabled = enabled and sys.stderr.isatty()
         self._delay = delay
         self._progress: Any = None
@@ -136,7 +137,7 @@ class DelayedProgress:
             )
 
             self._progress = Progress(
-                TextColumn("[bold]scanning"),
+                TextColumn(f"[bold]{self._label}"),
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),

@@ -1,0 +1,1 @@
+"""Provenance: manifests of model files, signatures (OpenSSF Model Signing, DSSE, in-toto)."""

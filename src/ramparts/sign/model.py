@@ -1,0 +1,118 @@
+"""Sign a model into an OpenSSF Model Signing bundle, and verify one.
+
+Verification never warns and continues: it returns only when the signature verifies
+with the trusted key or root, the statement is consistent, and every file hashed with
+the recorded parameters matches; otherwise :class:`VerificationError` names the reason
+and each changed, missing and extra file.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ramparts.sign.bundle import Bundle
+from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope
+from ramparts.sign.interface import (
+    Manifest,
+    Serialization,
+    Signer,
+    SignError,
+    VerificationError,
+    Verifier,
+)
+from ramparts.sign.manifest import Progress, hash_model
+from ramparts.sign.statement import manifest_from_statement, statement_bytes
+
+__all__ = ["Signed", "default_signature_path", "sign_model", "verify_model"]
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What signing or verifying produced: the manifest, the bundle, and time spent hashing."""
+
+    manifest: Manifest
+    bundle: Bundle
+    hash_seconds: float
+
+
+def default_signature_path(model: Path) -> Path:
+    """``model.sig`` inside a directory, ``NAME.sig`` beside a file."""
+    return model / "model.sig" if model.is_dir() else model.with_name(model.name + ".sig")
+
+
+def _inside(model: Path, signature: Path) -> str | None:
+    """The signature's path relative to the model root, when it lies inside it."""
+    if not model.is_dir():
+        return None
+    try:
+        return signature.resolve().relative_to(model.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def sign_model(
+    model: Path,
+    signer: Signer,
+    serialization: Serialization,
+    *,
+    signature: Path,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Signed:
+    """Hash ``model`` and sign its statement; the caller writes ``bundle.to_bytes()``."""
+    own = _inside(model, signature)
+    if own is not None:
+        serialization = serialization.with_ignores([own])
+    t0 = time.perf_counter()
+    manifest = hash_model(model, serialization, workers=workers, progress=progress)
+    seconds = time.perf_counter() - t0
+    if not manifest.resources:
+        raise SignError(f"{model} holds no file to sign")
+    payload = statement_bytes(manifest)
+    envelope = Envelope(payload, IN_TOTO_PAYLOAD_TYPE, ())
+    sig = signer.sign(envelope.message())
+    bundle = Bundle(
+        Envelope(payload, IN_TOTO_PAYLOAD_TYPE, (("", sig),)), signer.verification_material()
+    )
+    return Signed(manifest, bundle, seconds)
+
+
+def verify_model(
+    model: Path,
+    bundle: Bundle,
+    verifier: Verifier,
+    *,
+    signature: Path,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Signed:
+    """Check ``bundle`` with ``verifier`` and ``model`` against it; raise on any mismatch."""
+    envelope = bundle.envelope
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
+        raise VerificationError(
+            f"the signed payload is not an in-toto statement ({envelope.payload_type!r})"
+        )
+    if len(envelope.signatures) != 1:
+        raise VerificationError(
+            f"a model bundle holds one signature, this one has {len(envelope.signatures)}"
+        )
+    verifier.verify(envelope.message(), envelope.signatures[0][1], bundle.material)
+    try:
+        expected = manifest_from_statement(envelope.payload)
+    except SignError as exc:
+        raise VerificationError(str(exc), rule="statement") from exc
+    serialization = expected.serialization
+    own = _inside(model, signature)
+    if own is not None:
+        serialization = serialization.with_ignores([own])
+    t0 = time.perf_counter()
+    actual = hash_model(model, serialization, workers=workers, progress=progress)
+    seconds = time.perf_counter() - t0
+    differences = expected.compare(actual)
+    if differences:
+        raise VerificationError(
+            f"{model} does not match its signature", differences, rule="content"
+        )
+    return Signed(expected, bundle, seconds)
