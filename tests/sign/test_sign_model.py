@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from ramparts.sign.bundle import Bundle
+from ramparts.sign.certificates import CertificateSigner, CertificateVerifier
 from ramparts.sign.dsse import pae
 from ramparts.sign.interface import Serialization, SignError, VerificationError
-from ramparts.sign.keys import (
-    CertificateSigner,
-    CertificateVerifier,
-    KeySigner,
-    KeyVerifier,
-    generate_key,
-)
+from ramparts.sign.keys import KeySigner, KeyVerifier, generate_key
 from ramparts.sign.manifest import hash_model
 from ramparts.sign.model import default_signature_path, sign_model, verify_model
 from ramparts.sign.statement import manifest_from_statement, statement_bytes

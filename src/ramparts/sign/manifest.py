@@ -20,13 +20,12 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ramparts.sign.interface import Manifest, Resource, Serialization, SignError
 
-__all__ = ["hash_model", "model_files"]
+__all__ = ["artifact_digest", "hash_model", "model_files"]
 
 _CHUNK = 1 << 20
 
@@ -185,9 +184,25 @@ def hash_model(
     if count == 1:
         resources = [one(w) for w in items]
     else:
+        # Imported here: a one-file model never needs a pool, and the import costs start-up.
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
         with ThreadPoolExecutor(max_workers=count, thread_name_prefix="ramparts-hash") as pool:
             resources = list(pool.map(one, items))
     order = {w.name: (w.path_name, w.start) for w in items}
     resources.sort(key=lambda r: order[r.name])
     name = root.resolve().name if root.name in ("", ".", "..") else root.name
     return Manifest(name, serialization, tuple(resources))
+
+
+def artifact_digest(path: Path, *, workers: int | None = None) -> str:
+    """The SHA-256 that names ``path`` in attestations.
+
+    A file's is the SHA-256 of its bytes, as other in-toto tools compute it; a folder's
+    is its OpenSSF Model Signing subject digest with the default parameters (whole
+    files, SHA-256, the default ignores and a ``model.sig`` signature file left out).
+    """
+    if path.is_dir():
+        serialization = Serialization().with_ignores(["model.sig"])
+        return hash_model(path, serialization, workers=workers).root_digest
+    return hash_model(path, Serialization(), workers=1).resources[0].digest
