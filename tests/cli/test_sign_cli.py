@@ -34,7 +34,9 @@ def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Pat
     return model, private, public
 
 
-def test_sign_then_verify(setup: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_sign_then_verify(
+    setup: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     model, private, public = setup
     code, out, _ = run(["sign", str(model), "--key", str(private)], capsys)
     assert code == 0, out

@@ -25,8 +25,8 @@ def echo(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def add_report_options(parser: argparse.ArgumentParser) -> None:
-    """``--format``, ``--output`` and ``--fail-on`` on a reporting command.
+def add_report_options(parser: argparse.ArgumentParser, *, fail_on: bool = True) -> None:
+    """``--format``, ``--output`` and ``--fail-on`` (unless ``fail_on`` is false) on a command.
 
     The same options exist on ``ramparts`` itself; a value given after the
     subcommand wins, so both ``ramparts -f json scan .`` and ``ramparts scan . -f json``
@@ -49,6 +49,8 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the report to this file instead of stdout",
     )
+    if not fail_on:
+        return
     group.add_argument(
         "--fail-on",
         dest="cmd_fail_on",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ramparts.cli.attest_cmd import add_provenance_options, check_provenance
 from ramparts.cli.output import (
     DelayedProgress,
     add_report_options,
@@ -52,6 +53,12 @@ file or key cannot be used. There is no way to verify and only warn.
 
   ramparts verify models/classifier --key signing-key.pub.pem
   ramparts verify models/classifier --certificate-chain ca.pem -f sarif -o verify.sarif
+  ramparts verify models/classifier --key signing.pub.pem \\
+      --builder https://github.com/actions/runner/github-hosted \\
+      --repo https://github.com/acme/models --branch main
+
+Any provenance option requires signed SLSA provenance (from 'ramparts attest') that
+covers this model and meets every given condition.
 """
 
 
@@ -130,7 +137,8 @@ def add_parser(commands: Any) -> None:
         help="trusted root certificates (repeatable)",
     )
     _common(verify)
-    add_report_options(verify)
+    add_provenance_options(verify)
+    add_report_options(verify, fail_on=False)
     verify.set_defaults(handler=run_verify)
 
     keygen: Parser = commands.add_parser(
@@ -208,8 +216,8 @@ def _write_signature(path: Path, data: bytes) -> None:
 
 def run_sign(state: AppState, args: argparse.Namespace) -> int:
     """Sign ``args.path`` and write the bundle."""
-    from ramparts.sign.interface import DEFAULT_IGNORES, Serialization  # noqa: PLC0415
-    from ramparts.sign.keys import CertificateSigner, KeySigner  # noqa: PLC0415
+    from ramparts.sign.interface import DEFAULT_IGNORES, Serialization, Signer  # noqa: PLC0415
+    from ramparts.sign.keys import KeySigner  # noqa: PLC0415
     from ramparts.sign.model import default_signature_path, sign_model  # noqa: PLC0415
 
     model: Path = args.path
@@ -224,13 +232,14 @@ def run_sign(state: AppState, args: argparse.Namespace) -> int:
         ignore_paths=tuple(p for p in ignores if p),
     )
     password = _password(state)
-    signer = (
-        KeySigner(args.key, password=password)
-        if args.certificate is None
-        else CertificateSigner(
-            args.key, args.certificate, args.certificate_chain, password=password
-        )
-    )
+    signer: Signer
+    if args.certificate is None:
+        signer = KeySigner(args.key, password=password)
+    else:
+        from ramparts.sign.certificates import CertificateSigner  # noqa: PLC0415
+
+        chain = args.certificate_chain
+        signer = CertificateSigner(args.key, args.certificate, chain, password=password)
     counter = _Counter(state, model)
     try:
         signed = sign_model(
@@ -294,8 +303,8 @@ def _human(size: int) -> str:
 def run_verify(state: AppState, args: argparse.Namespace) -> int:
     """Verify ``args.path`` against its signature; exit 0 only when everything matches."""
     from ramparts.sign.bundle import Bundle  # noqa: PLC0415
-    from ramparts.sign.interface import VerificationError  # noqa: PLC0415
-    from ramparts.sign.keys import CertificateVerifier, KeyVerifier  # noqa: PLC0415
+    from ramparts.sign.interface import VerificationError, Verifier  # noqa: PLC0415
+    from ramparts.sign.keys import KeyVerifier  # noqa: PLC0415
     from ramparts.sign.model import default_signature_path, verify_model  # noqa: PLC0415
     from ramparts.sign.report import verification_report, verified_report  # noqa: PLC0415
 
@@ -306,11 +315,13 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
         data = signature.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the signature {signature}: {exc.strerror or exc}") from exc
-    verifier = (
-        KeyVerifier(args.key)
-        if args.key is not None
-        else CertificateVerifier(args.certificate_chain)
-    )
+    verifier: Verifier
+    if args.key is not None:
+        verifier = KeyVerifier(args.key)
+    else:
+        from ramparts.sign.certificates import CertificateVerifier  # noqa: PLC0415
+
+        verifier = CertificateVerifier(args.certificate_chain)
     started = datetime.now(UTC)
     bundle = Bundle.from_bytes(data)
     counter = _Counter(state, model)
@@ -318,6 +329,7 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
         signed = verify_model(
             model, bundle, verifier, signature=signature, workers=args.workers, progress=counter
         )
+        provenance = check_provenance(args, model, signed)
     except VerificationError as error:
         report = verification_report(error, str(model), started, files=0)
         if state.format == "table" and state.output is None:
@@ -337,6 +349,8 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
             f"verified {model}: {_files(count, manifest.serialization.method)} {verb} the "
             f"signature ({_human(counter.bytes)}, subject sha256:{manifest.root_digest})"
         )
+        if provenance:
+            echo(f"  {provenance}")
         return 0
     return int(emit_report(state, report, Severity.INFO))
 
