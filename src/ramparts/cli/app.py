@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ramparts._version import __version__
-from ramparts.cli import attest_cmd, config_cmd, db_cmd, redact_cmd, scan_cmd, sign_cmd
+from ramparts.cli import (
+    attest_cmd,
+    bom_cmd,
+    config_cmd,
+    db_cmd,
+    fingerprint_cmd,
+    redact_cmd,
+    scan_cmd,
+    sign_cmd,
+)
 from ramparts.cli.errors import report_failure
 from ramparts.cli.output import FAIL_ON_HELP, FORMAT_HELP
 from ramparts.cli.parsing import ExitRequest, Parser, lower_choice
@@ -59,6 +68,8 @@ def build_parser() -> Parser:
     redact_cmd.add_parser(commands)
     sign_cmd.add_parser(commands)
     attest_cmd.add_parser(commands)
+    bom_cmd.add_parser(commands)
+    fingerprint_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

@@ -1,0 +1,1 @@
+"""Models, datasets and endpoints with versions and lineage; the AI bill of materials."""
