@@ -41,19 +41,38 @@ def install_ramparts() -> Path:
     return rbin / "ramparts"
 
 
-def measure(cmd: list[str], *, timeout: float = 900, cwd: Path | None = None) -> dict[str, object]:
-    """Run ``cmd``: exit code, wall and CPU seconds, peak RSS (MiB) of that process, stdout.
+def measure(
+    cmd: list[str],
+    *,
+    timeout: float = 900,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdout_path: Path | None = None,
+) -> dict[str, object]:
+    """Run ``cmd``: exit code, wall and CPU seconds, peak RSS (MiB) of that process.
 
-    ``os.wait4`` gives the child's own resource usage. stderr goes to a file, not a
-    pipe, so a chatty tool cannot block on a full pipe.
+    ``os.wait4`` gives the child's own resource usage. Output goes to files, not pipes,
+    so a chatty tool cannot block on a full pipe: stdout to ``stdout_path`` when given
+    (else it is returned as ``stdout``), the tail of stderr is returned as ``stderr``.
     """
-    env = {**os.environ, "NO_COLOR": "1"}
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}.out"
-    err_path = out_path.with_suffix(".err")
+    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}"
+    out_path = stdout_path or scratch.with_suffix(".out")
+    err_path = out_path.with_name(out_path.name + ".stderr")
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        try:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=out, stderr=err)
+        except OSError as exc:
+            return {
+                "exit": "not-run",
+                "error": str(exc),
+                "seconds": 0.0,
+                "cpu": 0.0,
+                "rss_mib": 0.0,
+            }
         deadline = start + timeout
+        timed_out = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -61,22 +80,22 @@ def measure(cmd: list[str], *, timeout: float = 900, cwd: Path | None = None) ->
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
+                timed_out = True
                 break
             time.sleep(0.002)
         seconds = time.perf_counter() - start
-    stdout = out_path.read_bytes().decode("utf-8", "replace")
-    stderr = err_path.read_bytes()[-400:].decode("utf-8", "replace")
-    out_path.unlink()
-    err_path.unlink()
-    timed_out = seconds >= timeout
-    return {
+    result: dict[str, object] = {
         "exit": "timeout" if timed_out else os.waitstatus_to_exitcode(status),
         "seconds": round(seconds, 4),
         "cpu": round(usage.ru_utime + usage.ru_stime, 3),
         "rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "stdout": stdout,
-        "stderr": stderr,
+        "stderr": err_path.read_bytes()[-600:].decode("utf-8", "replace"),
     }
+    err_path.unlink()
+    if stdout_path is None:
+        result["stdout"] = out_path.read_bytes().decode("utf-8", "replace")
+        out_path.unlink()
+    return result
 
 
 def table(rows: list[list[str]]) -> str:

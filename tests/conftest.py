@@ -11,13 +11,14 @@ Without them these tests skip with a reason, unless ``RAMPARTS_REQUIRE_SERVICES=
 - ``db_url``: parametrized, ``[sqlite]`` and ``[postgres]`` (marked ``postgres``).
 - ``redis_url``: the test server; ``redis_prefix``: a key prefix of this test, whose
   keys are deleted afterwards. Tests using them are marked ``redis``.
+- ``cli``: runs ``ramparts ARGV`` in this process and returns (exit code, stdout, stderr).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,21 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
         keys = list(client.scan_iter(match=prefix + "*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+CliRun = Callable[[list[str]], tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """Run ``ramparts ARGV`` in this process: ``(exit code, stdout, stderr)``."""
+    from ramparts.cli import main  # noqa: PLC0415
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        out, err = capsys.readouterr()
+        code = info.value.code
+        return (code if isinstance(code, int) else 0), out, err
+
+    return run

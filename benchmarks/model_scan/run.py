@@ -21,21 +21,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
-ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+import harness  # noqa: E402 - shared by the benchmark scripts
+from harness import ensure_venv, table  # noqa: E402
+
 CORPUS_VENV = BENCH / ".venv-corpus"
 PEERS_VENV = BENCH / ".venv-peers"
-RAMPARTS_VENV = BENCH / ".venv-ramparts"
 CORPUS_PACKAGES = [
     "torch==2.13.0",
     "numpy",
@@ -51,18 +51,6 @@ PEER_PACKAGES = ["picklescan", "modelscan", "fickling", "modelaudit"]
 TOOLS = ("ramparts", "picklescan", "modelscan", "fickling", "modelaudit")
 
 
-def ensure_venv(path: Path, packages: list[str]) -> Path:
-    python = path / "bin" / "python"
-    marker = path / ".installed"
-    if not marker.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], check=True)
-        if packages:
-            subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
-        marker.write_text("\n".join(packages) + "\n")
-    return path / "bin"
-
-
 def command(tool: str, path: Path, peers: Path, ramparts: Path) -> list[str]:
     return {
         "ramparts": [str(ramparts), "-q", "-f", "json", "scan", "models", str(path)],
@@ -73,44 +61,13 @@ def command(tool: str, path: Path, peers: Path, ramparts: Path) -> list[str]:
     }[tool]
 
 
-def measure(cmd: list[str], timeout: float) -> dict[str, float | int | str]:
-    """Run ``cmd``; return exit code, wall seconds and peak RSS (MiB) of that process."""
-    env = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "NO_COLOR": "1"}
-    with tempfile.TemporaryDirectory() as cwd:  # fickling writes its results file to cwd
-        # stderr goes to a file, not a pipe: a tool that writes more than a pipe holds
-        # (ModelAudit's warnings on big files) would block forever on a full pipe.
-        err_path = Path(cwd) / "stderr.txt"
-        err_file = err_path.open("wb")
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err_file)
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                err_file.close()
-                return {"exit": "timeout", "seconds": timeout, "rss_mib": usage.ru_maxrss / 1024}
-            time.sleep(0.002)
-        seconds = time.perf_counter() - start
-        err_file.close()
-        stderr = err_path.read_bytes()[-300:].decode("utf-8", "replace")
-    code = os.waitstatus_to_exitcode(status)
-    return {
-        "exit": code,
-        "seconds": round(seconds, 4),
-        "rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "stderr": stderr,
-    }
-
-
-def table(rows: list[list[str]]) -> str:
-    head, *body = rows
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(r) + " |" for r in body]
-    return "\n".join(lines)
+def measure(cmd: list[str], timeout: float) -> dict[str, object]:
+    """Run ``cmd`` in a scratch folder (fickling writes its results file to its cwd)."""
+    with tempfile.TemporaryDirectory() as cwd:
+        m = harness.measure(
+            cmd, timeout=timeout, cwd=Path(cwd), env={"PROMPTFOO_DISABLE_TELEMETRY": "1"}
+        )
+    return {k: m[k] for k in ("exit", "seconds", "rss_mib", "stderr")}
 
 
 def main() -> int:
@@ -130,22 +87,7 @@ def main() -> int:
     peers = ensure_venv(PEERS_VENV, PEER_PACKAGES)
     if args.ramparts is None:
         # Installed as users install it (pip compiles bytecode), like the peers.
-        rbin = ensure_venv(RAMPARTS_VENV, [])
-        subprocess.run(
-            [
-                str(rbin / "python"),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--force-reinstall",
-                "--no-deps",
-                str(ROOT),
-            ],
-            check=True,
-        )
-        subprocess.run([str(rbin / "python"), "-m", "pip", "install", "-q", str(ROOT)], check=True)
-        args.ramparts = rbin / "ramparts"
+        args.ramparts = harness.install_ramparts()
     corpus = args.out / "corpus"
     if corpus.exists():
         shutil.rmtree(corpus / "malicious", ignore_errors=True)

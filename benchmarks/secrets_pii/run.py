@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -57,52 +55,25 @@ CONTEXT_ABBREV = {
 }
 
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(BENCH))
+import harness  # noqa: E402 - shared by the benchmark scripts
 import score as scoring  # noqa: E402 - the scorer sits beside this script
-
-
-def ensure_venv(path: Path, packages: list[str]) -> Path:
-    """Create (or refresh) the peers' virtualenv; return its bin folder."""
-    python = path / "bin" / "python"
-    marker = path / ".installed"
-    wanted = "\n".join(packages) + "\n"
-    if not marker.exists() or marker.read_text() != wanted:
-        if not python.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], check=False)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
-        marker.write_text(wanted)
-    return path / "bin"
+from harness import ensure_venv, table  # noqa: E402
 
 
 def measure(cmd: list[str], cwd: Path, stdout: Path, timeout: float) -> dict[str, object]:
     """Run ``cmd``; return its exit code, wall and CPU seconds and peak RSS (MiB)."""
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONHASHSEED": "0"}
-    err_path = stdout.with_suffix(stdout.suffix + ".stderr")
-    with stdout.open("wb") as out, err_path.open("wb") as err:
-        start = time.perf_counter()
-        try:
-            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
-        except OSError as exc:
-            return {"exit": "not-run", "error": str(exc)}
-        deadline = start + timeout
-        timed_out = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                timed_out = True
-                break
-            time.sleep(0.01)
-        wall = time.perf_counter() - start
+    m = harness.measure(
+        cmd, timeout=timeout, cwd=cwd, env={"PYTHONHASHSEED": "0"}, stdout_path=stdout
+    )
+    if m["exit"] == "not-run":
+        return {"exit": "not-run", "error": m["error"]}
     return {
-        "exit": "timeout" if timed_out else os.waitstatus_to_exitcode(status),
-        "wall_s": round(wall, 3),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "stderr": err_path.read_bytes()[-600:].decode("utf-8", "replace"),
+        "exit": m["exit"],
+        "wall_s": round(float(str(m["seconds"])), 3),
+        "cpu_s": m["cpu"],
+        "rss_mib": m["rss_mib"],
+        "stderr": m["stderr"],
     }
 
 
@@ -163,14 +134,6 @@ def plan(tools: list[str], tree: Path, out: Path, ramparts: Path, peers: Path | 
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
-
-
-def table(rows: list[list[str]]) -> str:
-    """A Markdown table; the first row is the header."""
-    head, *body = rows
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(r) + " |" for r in body]
-    return "\n".join(lines)
 
 
 def summary_rows(results: list[dict[str, object]], scope: str, mb: float) -> list[list[str]]:

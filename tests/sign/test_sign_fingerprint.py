@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ramparts.cli import main
 from ramparts.core.merkle import MerkleAccumulator
 from ramparts.sign.fingerprint import FingerprintStore, compare, fingerprint
 from ramparts.sign.interface import SignError
 
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
+CliRun = Callable[[list[str]], tuple[int, str, str]]
+"""The ``cli`` fixture of tests/conftest.py."""
 
 
 def _csv(path: Path, rows: int, edit: dict[int, str] | None = None) -> Path:
@@ -104,22 +99,22 @@ def test_unknown_stage_and_bad_record(tmp_path: Path) -> None:
         store.load("t", "raw")
 
 
-def test_cli_record_check_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_record_check_and_list(tmp_path: Path, cli: CliRun) -> None:
     data = _csv(tmp_path / "t.csv", 50)
     store = ["--store", str(tmp_path / "fp"), "--name", "customers"]
-    code, out, _ = run(["fingerprint", str(data), "--stage", "raw", *store], capsys)
+    code, out, _ = cli(["fingerprint", str(data), "--stage", "raw", *store])
     assert code == 0
     assert out.startswith("recorded stage 'raw' of customers: sha256:")
-    code, out, _ = run(["fingerprint", str(data), "--stage", "cleaned", *store], capsys)
-    code, out, _ = run(["fingerprint", str(data), "--check", *store], capsys)
+    code, out, _ = cli(["fingerprint", str(data), "--stage", "cleaned", *store])
+    code, out, _ = cli(["fingerprint", str(data), "--check", *store])
     assert code == 0
     assert "matches stage 'cleaned'" in out
     _csv(data, 50, {5: '5,user 5,"tampered"'})
-    code, out, _ = run(["fingerprint", str(data), "--check", "--stage", "raw", *store], capsys)
+    code, out, _ = cli(["fingerprint", str(data), "--check", "--stage", "raw", *store])
     assert code == 1
     assert "differs from stage 'raw'" in out
     assert "t.csv: rows changed at line 6" in out
-    code, out, _ = run(["-f", "json", "fingerprint", str(data), "--check", *store], capsys)
+    code, out, _ = cli(["-f", "json", "fingerprint", str(data), "--check", *store])
     assert code == 1
     doc = json.loads(out)
     assert doc["stage"] == "cleaned"
@@ -132,11 +127,11 @@ def test_cli_record_check_and_list(tmp_path: Path, capsys: pytest.CaptureFixture
             "removed_rows": 0,
         }
     ]
-    code, out, _ = run(["fingerprint", str(data), "--list", *store], capsys)
+    code, out, _ = cli(["fingerprint", str(data), "--list", *store])
     assert [line.split()[0] for line in out.splitlines()] == ["raw", "cleaned"]
-    code, _, err = run(["fingerprint", str(data), "--check", "--stage", "train", *store], capsys)
+    code, _, err = cli(["fingerprint", str(data), "--check", "--stage", "train", *store])
     assert code == 2
     assert "no fingerprint of 'customers' is recorded for stage 'train'" in err
-    code, _, err = run(["fingerprint", str(data), *store], capsys)
+    code, _, err = cli(["fingerprint", str(data), *store])
     assert code == 2
     assert "give --stage" in err

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from ramparts.cli import main
 from ramparts.sign.provenance import BuildContext, context_from_environment
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -27,13 +27,8 @@ GITHUB = {
 BUILDER = "https://github.com/actions/runner/github-hosted"
 REPO = "https://github.com/acme/models"
 
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
+CliRun = Callable[[list[str]], tuple[int, str, str]]
+"""The ``cli`` fixture of tests/conftest.py."""
 
 
 def test_github_actions_environment() -> None:
@@ -70,7 +65,7 @@ def test_no_ci_and_no_flags_is_refused() -> None:
 
 @pytest.fixture
 def signed_model(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cli: CliRun, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, Path, Path]:
     model = tmp_path / "model"
     model.mkdir()
@@ -78,13 +73,11 @@ def signed_model(
     data = tmp_path / "train.csv"
     data.write_text("a,b\n1,2\n")
     key = tmp_path / "k.pem"
-    assert run(["keygen", str(key)], capsys)[0] == 0
-    assert run(["sign", str(model), "--key", str(key)], capsys)[0] == 0
+    assert cli(["keygen", str(key)])[0] == 0
+    assert cli(["sign", str(model), "--key", str(key)])[0] == 0
     for name, value in GITHUB.items():
         monkeypatch.setenv(name, value)
-    code, out, err = run(
-        ["attest", str(model), "--key", str(key), "--dataset", f"train={data}"], capsys
-    )
+    code, out, err = cli(["attest", str(model), "--key", str(key), "--dataset", f"train={data}"])
     assert code == 0, err
     assert out.startswith("attested model -> ")
     return model, key, tmp_path / "k.pub.pem"
@@ -122,18 +115,14 @@ def _verify(model: Path, public: Path, *policy: str) -> list[str]:
     return ["verify", str(model), "--key", str(public), *policy]
 
 
-def test_policy_met(
-    signed_model: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_policy_met(signed_model: tuple[Path, Path, Path], cli: CliRun) -> None:
     model, _, public = signed_model
     argv = _verify(model, public, "--require-provenance", "--builder", BUILDER, "--repo", REPO)
-    code, out, _ = run([*argv, "--branch", "main", "--commit", COMMIT], capsys)
+    code, out, _ = cli([*argv, "--branch", "main", "--commit", COMMIT])
     assert code == 0, out
     assert "provenance: built by" in out
     # repository URLs compare without case, trailing slash or .git
-    code, _, _ = run(
-        _verify(model, public, "--builder", BUILDER, "--repo", REPO.upper() + ".git"), capsys
-    )
+    code, _, _ = cli(_verify(model, public, "--builder", BUILDER, "--repo", REPO.upper() + ".git"))
     assert code == 0
 
 
@@ -148,7 +137,7 @@ def test_policy_met(
 )
 def test_policy_fails_closed(
     signed_model: tuple[Path, Path, Path],
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRun,
     flag: str,
     value: str,
     message: str,
@@ -156,16 +145,16 @@ def test_policy_fails_closed(
     model, _, public = signed_model
     policy = {"--builder": BUILDER, "--repo": REPO, flag: value}
     argv = _verify(model, public, *[x for kv in policy.items() for x in kv])
-    code, out, _ = run(argv, capsys)
+    code, out, _ = cli(argv)
     assert code == 1
     assert message in out
-    code, out, _ = run([*argv, "-f", "json"], capsys)
+    code, out, _ = cli([*argv, "-f", "json"])
     assert code == 1
     assert [f["rule_id"] for f in json.loads(out)["findings"]] == ["RMP-SIGN-PROVENANCE"]
 
 
 def test_forged_or_foreign_provenance_is_refused(
-    signed_model: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    signed_model: tuple[Path, Path, Path], cli: CliRun, tmp_path: Path
 ) -> None:
     model, key, public = signed_model
     bundle = model.with_name("model.intoto.jsonl")
@@ -176,13 +165,13 @@ def test_forged_or_foreign_provenance_is_refused(
     forged = tmp_path / "forged.intoto.jsonl"
     forged.write_text(json.dumps(envelope) + "\n")
     policy = ["--builder", "https://evil.example", "--repo", REPO, "--provenance", str(forged)]
-    code, out, _ = run(_verify(model, public, *policy), capsys)
+    code, out, _ = cli(_verify(model, public, *policy))
     assert code == 1
     assert "does not verify" in out
     other = tmp_path / "other"
     other.mkdir()
     (other / "weights.bin").write_bytes(b"\x02")
-    assert run(["attest", str(other), "--key", str(key)], capsys)[0] == 0
+    assert cli(["attest", str(other), "--key", str(key)])[0] == 0
     foreign = [
         "--builder",
         BUILDER,
@@ -191,31 +180,31 @@ def test_forged_or_foreign_provenance_is_refused(
         "--provenance",
         str(tmp_path / "other.intoto.jsonl"),
     ]
-    code, out, _ = run(_verify(model, public, *foreign), capsys)
+    code, out, _ = cli(_verify(model, public, *foreign))
     assert code == 1
     assert "provenance of another artifact" in out
 
 
 def test_missing_pieces_are_errors(
     signed_model: tuple[Path, Path, Path],
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRun,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     model, key, public = signed_model
-    code, _, err = run(_verify(model, public, "--require-provenance", "--repo", REPO), capsys)
+    code, _, err = cli(_verify(model, public, "--require-provenance", "--repo", REPO))
     assert code == 2
     assert "needs --builder and --repo" in err
     missing = ["--builder", BUILDER, "--repo", REPO, "--provenance", str(model / "nope.jsonl")]
-    code, _, err = run(_verify(model, public, *missing), capsys)
+    code, _, err = cli(_verify(model, public, *missing))
     assert code == 2
     assert "cannot read the provenance" in err
     monkeypatch.delenv("GITHUB_ACTIONS")
-    code, _, err = run(["attest", str(model), "--key", str(key)], capsys)
+    code, _, err = cli(["attest", str(model), "--key", str(key)])
     assert code == 2
     assert "--builder-id, --repository, --commit" in err
     flags = ["--builder-id", "urn:example:laptop", "--repository", REPO, "--commit", COMMIT]
-    code, _, err = run(["attest", str(model), "--key", str(key), *flags], capsys)
+    code, _, err = cli(["attest", str(model), "--key", str(key), *flags])
     assert code == 0, err
-    code, _, err = run(["attest", str(model), "--key", str(key), *flags, "--dataset", "x"], capsys)
+    code, _, err = cli(["attest", str(model), "--key", str(key), *flags, "--dataset", "x"])
     assert code == 2
     assert "expected NAME=PATH" in err

@@ -11,9 +11,9 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from ramparts.sign.interface import SignError
+from ramparts.sign.interface import Signer, SignError
 
-__all__ = ["IN_TOTO_PAYLOAD_TYPE", "Envelope", "pae"]
+__all__ = ["IN_TOTO_PAYLOAD_TYPE", "Envelope", "pae", "sign_envelope"]
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
@@ -80,3 +80,11 @@ class Envelope:
                 (keyid if isinstance(keyid, str) else "", b64decode(item.get("sig"), "signature"))
             )
         return cls(b64decode(data.get("payload"), "payload"), payload_type, tuple(signatures))
+
+
+def sign_envelope(
+    payload: bytes, signer: Signer, payload_type: str = IN_TOTO_PAYLOAD_TYPE
+) -> Envelope:
+    """``payload`` in an envelope signed by ``signer`` (an empty, unauthenticated keyid)."""
+    signature = signer.sign(pae(payload_type, payload))
+    return Envelope(payload, payload_type, (("", signature),))

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ramparts.core.merkle import MerkleAccumulator, leaf_hash
-from ramparts.sign.interface import Serialization, SignError
+from ramparts.sign.interface import Serialization, SignError, paired
 from ramparts.sign.manifest import hash_model, model_files
 
 __all__ = [
@@ -279,8 +279,7 @@ def compare(recorded: Fingerprint, current: Fingerprint) -> tuple[FileChange, ..
     old = {f.name: f for f in recorded.files}
     new = {f.name: f for f in current.files}
     out: list[FileChange] = []
-    for name in sorted(old.keys() | new.keys()):
-        a, b = old.get(name), new.get(name)
+    for name, a, b in paired(old, new):
         if b is None:
             out.append(FileChange(name, "missing"))
         elif a is None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ramparts.errors import RampartsError
 
@@ -37,7 +37,10 @@ __all__ = [
     "Signer",
     "VerificationError",
     "Verifier",
+    "paired",
 ]
+
+T = TypeVar("T")
 
 HASH_TYPES = ("sha256", "blake2b", "blake3")
 """Hash algorithms of the OpenSSF Model Signing algorithm registry that ramparts computes."""
@@ -176,8 +179,7 @@ class Manifest:
         mine = {r.name: r for r in self.resources}
         theirs = {r.name: r for r in actual.resources}
         out: list[Difference] = []
-        for name in sorted(mine.keys() | theirs.keys()):
-            want, got = mine.get(name), theirs.get(name)
+        for name, want, got in paired(mine, theirs):
             if got is None:
                 out.append(
                     Difference(DifferenceKind.MISSING, name, expected=want.digest if want else None)
@@ -194,6 +196,12 @@ class Manifest:
                     )
                 )
         return tuple(out)
+
+
+def paired(old: Mapping[str, T], new: Mapping[str, T]) -> Iterator[tuple[str, T | None, T | None]]:
+    """Every name of ``old`` or ``new`` in order, with its entry on each side (None if absent)."""
+    for name in sorted(old.keys() | new.keys()):
+        yield name, old.get(name), new.get(name)
 
 
 class Signer(Protocol):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ramparts.sign.bundle import Bundle
-from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope
+from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, sign_envelope
 from ramparts.sign.interface import (
     Manifest,
     Serialization,
@@ -62,21 +62,27 @@ def sign_model(
     progress: Progress | None = None,
 ) -> Signed:
     """Hash ``model`` and sign its statement; the caller writes ``bundle.to_bytes()``."""
+    manifest, seconds = _hash(model, serialization, signature, workers, progress)
+    if not manifest.resources:
+        raise SignError(f"{model} holds no file to sign")
+    envelope = sign_envelope(statement_bytes(manifest), signer)
+    return Signed(manifest, Bundle(envelope, signer.verification_material()), seconds)
+
+
+def _hash(
+    model: Path,
+    serialization: Serialization,
+    signature: Path,
+    workers: int | None,
+    progress: Progress | None,
+) -> tuple[Manifest, float]:
+    """The model's manifest (its own signature file left out) and the seconds hashing took."""
     own = _inside(model, signature)
     if own is not None:
         serialization = serialization.with_ignores([own])
     t0 = time.perf_counter()
     manifest = hash_model(model, serialization, workers=workers, progress=progress)
-    seconds = time.perf_counter() - t0
-    if not manifest.resources:
-        raise SignError(f"{model} holds no file to sign")
-    payload = statement_bytes(manifest)
-    envelope = Envelope(payload, IN_TOTO_PAYLOAD_TYPE, ())
-    sig = signer.sign(envelope.message())
-    bundle = Bundle(
-        Envelope(payload, IN_TOTO_PAYLOAD_TYPE, (("", sig),)), signer.verification_material()
-    )
-    return Signed(manifest, bundle, seconds)
+    return manifest, time.perf_counter() - t0
 
 
 def verify_model(
@@ -103,13 +109,7 @@ def verify_model(
         expected = manifest_from_statement(envelope.payload)
     except SignError as exc:
         raise VerificationError(str(exc), rule="statement") from exc
-    serialization = expected.serialization
-    own = _inside(model, signature)
-    if own is not None:
-        serialization = serialization.with_ignores([own])
-    t0 = time.perf_counter()
-    actual = hash_model(model, serialization, workers=workers, progress=progress)
-    seconds = time.perf_counter() - t0
+    actual, seconds = _hash(model, expected.serialization, signature, workers, progress)
     differences = expected.compare(actual)
     if differences:
         raise VerificationError(

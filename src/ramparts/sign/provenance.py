@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope
+from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, sign_envelope
 from ramparts.sign.interface import Signer, SignError, VerificationError, Verifier
 from ramparts.sign.statement import STATEMENT_TYPE
 
@@ -233,8 +233,7 @@ def provenance_statement(
 
 def sign_statement(statement: bytes, signer: Signer) -> bytes:
     """One ``.intoto.jsonl`` line: the DSSE envelope of ``statement``, signed."""
-    unsigned = Envelope(statement, IN_TOTO_PAYLOAD_TYPE, ())
-    envelope = Envelope(statement, IN_TOTO_PAYLOAD_TYPE, (("", signer.sign(unsigned.message())),))
+    envelope = sign_envelope(statement, signer)
     return json.dumps(envelope.to_json(), separators=(",", ":")).encode("utf-8") + b"\n"
 
 
