@@ -369,7 +369,7 @@ script, not these files.
 | `models/classifier.pkl` | pickle that calls `os.system` when loaded | `ramparts scan models` |
 | `notebooks/exploration.ipynb` | an AWS access key and secret printed in a cell's output (fabricated); customer emails in a table output | `ramparts scan secrets` (the key), `ramparts scan pii` (the table) |
 | `data/customers.csv` | personal data: names, emails, phone numbers, card numbers | `ramparts scan pii` |
-| `requirements.txt` | unpinned and vulnerable dependencies (`pyyaml==5.3.1`, `transformers==4.30.0`) | dependency audit (planned) |
+| `requirements.txt` | unpinned and vulnerable dependencies (`pyyaml==5.3.1`, `transformers==4.30.0`) | `ramparts scan deps` (the unpinned ones also `ramparts scan`) |
 | `config/settings.yaml` | model endpoint over plain `http://` | posture (planned) |
 | `.github/workflows/ci.yml` | no scanning, signing or provenance step | posture (planned) |
 | `serve.py` | loads the model with `pickle.load` | code scanning (planned) |

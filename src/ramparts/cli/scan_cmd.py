@@ -22,6 +22,7 @@ from ramparts.errors import InputError
 from ramparts.scan.registry import BUILTIN
 
 if TYPE_CHECKING:
+    from ramparts.core.settings import DepsScanSettings, Settings
     from ramparts.scan.interface import Scanner
 
 __all__ = ["DEFAULT_SUBCOMMAND", "add_parser", "subcommands"]
@@ -31,8 +32,9 @@ DEFAULT_SUBCOMMAND = "all"
 DESCRIPTION = """\
 Scan files for risks without executing them.
 
-  ramparts scan PATH            every scanner
+  ramparts scan PATH            every scanner (no network)
   ramparts scan models PATH     model files only
+  ramparts scan deps PATH       known vulnerabilities of dependencies (asks OSV)
 
 Honours .gitignore, never follows symbolic links out of PATH, and reports
 skipped and unreadable files instead of passing them silently. A directory
@@ -74,6 +76,8 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
     )
     if scanners == ["pii"]:
         add_engine_options(parser, "tables (CSV, TSV, Parquet) are read")
+    if scanners == ["deps"]:
+        _add_deps_options(parser)
     if scanners is None or "secrets" in scanners:
         parser.add_argument(
             "--git-history",
@@ -103,6 +107,42 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
     parser.set_defaults(handler=handler)
 
 
+def _add_deps_options(parser: Parser) -> None:
+    group = parser.add_argument_group("vulnerability data")
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network: audit against a local OSV export only (without one, report "
+        "unpinned dependencies only)",
+    )
+    group.add_argument(
+        "--osv-export",
+        type=existing_path,
+        metavar="PATH",
+        help="local OSV export: folder of OSV JSON files or a zip (OSV's PyPI all.zip)",
+    )
+    group.add_argument(
+        "--service",
+        choices=("osv", "pypi"),
+        help="online service when no export is given (default: osv)",
+    )
+
+
+def _deps_settings(settings: Settings, args: argparse.Namespace) -> DepsScanSettings:
+    """``[scan.deps]`` with this command's flags, and its cache in the state directory."""
+    deps = settings.scan.deps
+    changes: dict[str, Any] = {}
+    if deps.cache_dir is None:
+        changes["cache_dir"] = settings.state_dir / "cache" / "pip-audit"
+    if getattr(args, "offline", False):
+        changes["offline"] = True
+    if getattr(args, "osv_export", None) is not None:
+        changes["osv_export"] = args.osv_export
+    if getattr(args, "service", None):
+        changes["service"] = args.service
+    return dataclasses.replace(deps, **changes)
+
+
 def _with_history(report: Report, path: Path) -> Report:
     """``report`` plus secrets added by past commits (one line and exit 2 if git fails)."""
     from ramparts.scan.git_history import scan_history  # noqa: PLC0415
@@ -127,6 +167,7 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         settings.scan,
         exclude=(*settings.scan.exclude, *args.exclude),
         respect_gitignore=settings.scan.respect_gitignore and not args.no_gitignore,
+        deps=_deps_settings(settings, args),
     )
     engine = None
     if getattr(args, "engine", "local") == "spark":

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG_FILE",
     "ENV_PREFIX",
+    "DepsScanSettings",
     "ModelScanSettings",
     "ScanSettings",
     "Secret",
@@ -100,6 +101,33 @@ class ModelScanSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DepsScanSettings:
+    """Choices of the dependency scanner (``[scan.deps]`` in ramparts.toml).
+
+    ``ramparts scan PATH`` never uses the network: it audits pinned dependencies only
+    against ``osv_export``. ``ramparts scan deps PATH`` asks ``service`` online unless
+    ``osv_export`` is set or ``offline`` is true.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+
+    osv_export: Path | None = None
+    """A local OSV export: a folder of OSV JSON files, a zip of them (OSV's PyPI
+    ``all.zip``) or one JSON file. When set, no network is used."""
+    service: Literal["osv", "pypi"] = "osv"
+    """The online vulnerability service of ``ramparts scan deps``."""
+    offline: bool = False
+    """Never ask an online service, even in ``ramparts scan deps``."""
+    cache_dir: Path | None = None
+    """HTTP cache of the online service; the CLI's default is ``state_dir/cache/pip-audit``."""
+    timeout: int = 15
+    """Seconds to wait for the online service."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "timeout")
+
+
+@dataclass(frozen=True, slots=True)
 class ScanSettings:
     """Limits and choices of ``ramparts scan``."""
 
@@ -118,6 +146,7 @@ class ScanSettings:
     workers: int | None = None
     """Default: the number of CPUs."""
     models: ModelScanSettings = field(default_factory=ModelScanSettings)
+    deps: DepsScanSettings = field(default_factory=DepsScanSettings)
 
     def __post_init__(self) -> None:
         _positive(self, "max_file_bytes", "max_archive_members", "max_expanded_bytes", "workers")

@@ -9,6 +9,8 @@ Errors::
 
     RampartsError
     └── ScanError      a scanner or the walk is misconfigured; never raised for a bad file
+        └── ScanAbortError  a service every file needs failed (a vulnerability database
+                         is unreachable): the run stops with one line
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Location, Skip
 from ramparts.errors import RampartsError
 
-__all__ = ["HEAD_SIZE", "ScanContext", "ScanError", "ScanItem", "ScanOutput", "Scanner"]
+__all__ = [
+    "HEAD_SIZE",
+    "ScanAbortError",
+    "ScanContext",
+    "ScanError",
+    "ScanItem",
+    "ScanOutput",
+    "Scanner",
+]
 
 HEAD_SIZE = 4096
 """Bytes of each item read up front for content sniffing (magic numbers, headers)."""
@@ -31,6 +41,14 @@ HEAD_SIZE = 4096
 
 class ScanError(RampartsError):
     """A scanner or the file walk is misconfigured."""
+
+
+class ScanAbortError(ScanError):
+    """A service that every file needs has failed; the runner stops the run.
+
+    Raised, for example, when the vulnerability database of the deps scanner cannot
+    be reached: a report that went on without it would pass files it never checked.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +112,8 @@ class Scanner(abc.ABC):
     Subclasses set :attr:`name` and implement :meth:`scan`; :meth:`accepts` defaults to
     every item and is overridden to sniff content. A scanner must not raise for a
     malformed input: it yields a finding or a skip that says what was wrong. Anything
-    it raises anyway is caught by the runner and reported as an error of the run.
+    it raises anyway is caught by the runner and reported as an error of the run,
+    except :class:`ScanAbortError`, which stops the run.
     """
 
     name: ClassVar[str]

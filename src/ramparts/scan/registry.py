@@ -46,7 +46,21 @@ def _pii_in_all() -> Scanner:
     return PiiScanner(data_only=True)
 
 
-_IN_ALL: dict[str, Callable[[], Scanner]] = {"pii": _pii_in_all}
+def _deps() -> Scanner:
+    # Asked for by name: the user wants the online answer unless settings say offline.
+    from ramparts.scan.deps import DepsScanner  # noqa: PLC0415 (lazy by design)
+
+    return DepsScanner(network=True)
+
+
+def _deps_in_all() -> Scanner:
+    # Among every scanner, nothing goes online: only a configured local OSV export.
+    from ramparts.scan.deps import DepsScanner  # noqa: PLC0415 (lazy by design)
+
+    return DepsScanner(network=False)
+
+
+_IN_ALL: dict[str, Callable[[], Scanner]] = {"pii": _pii_in_all, "deps": _deps_in_all}
 """Factories that differ when a scanner runs with all the others."""
 
 
@@ -62,6 +76,10 @@ BUILTIN: dict[str, tuple[str, Callable[[], Scanner]]] = {
     "pii": (
         "personal data in datasets, logs, notebooks and documents (typed, validated)",
         _pii,
+    ),
+    "deps": (
+        "known vulnerabilities of pinned Python dependencies (requirements, lock files)",
+        _deps,
     ),
 }
 """Name -> (one-line description, factory) of every scanner shipped with ramparts."""

@@ -3,7 +3,9 @@
 Each file is opened once for its head; every scanner that accepts it reads it through
 its own stream. Nested items (archive members) that a scanner yields are dispatched
 depth-first while their container is still open, up to ``max_archive_depth``.
-A scanner that raises does not stop the run: the failure becomes an error record.
+A scanner that raises does not stop the run: the failure becomes an error record
+(except :class:`ScanAbortError`: a service every file needs has failed). Findings that
+two files produce identically (a ``-r`` file read by two requirements files) count once.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ramparts.core.types import (
     Skip,
     Stats,
 )
-from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, Scanner
+from ramparts.scan.interface import HEAD_SIZE, ScanAbortError, ScanContext, ScanItem, Scanner
 from ramparts.scan.walk import FileEntry, walk
 
 __all__ = ["ProgressSink", "run_scan"]
@@ -95,6 +97,8 @@ def _scan_item(item: ScanItem, scanners: Sequence[Scanner], ctx: ScanContext, ac
                     acc.findings.append(_too_deep(out, ctx.settings.max_archive_depth))
                 else:
                     _scan_item(out, scanners, ctx, acc)
+        except ScanAbortError:
+            raise
         # A scanner bug must cost one file, not the run; the error is reported, never hidden.
         except Exception as exc:  # noqa: BLE001
             where = "!".join((item.path, *item.member))
@@ -221,8 +225,8 @@ def run_scan(
         tool_version=__version__,
         target=target if target is not None else str(root),
         started_at=started_at,
-        findings=tuple(acc.findings),
-        skips=tuple(acc.skips),
+        findings=tuple(dict.fromkeys(acc.findings)),
+        skips=tuple(dict.fromkeys(acc.skips)),
         errors=tuple(acc.errors),
         stats=Stats(
             files_seen=len(entries),

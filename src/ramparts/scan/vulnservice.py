@@ -1,0 +1,230 @@
+"""Vulnerability services for the deps scanner, on pip-audit's service interface.
+
+pip-audit (the ``deps`` extra) defines what a vulnerability service is:
+``VulnerabilityService.query(ResolvedDependency) -> (dependency, [VulnerabilityResult])``.
+ramparts adds two services and keeps pip-audit's PyPI one:
+
+- :class:`LocalOsvService` answers from a local OSV export (:mod:`ramparts.scan.osv`),
+  with no network at all;
+- :class:`OsvOnlineService` is pip-audit's ``OsvService`` (its HTTP session and cache
+  directory) whose answers are read by :mod:`ramparts.scan.osv`, so that each result
+  keeps the advisory's severity, which pip-audit's own reading drops;
+- ``PyPIService`` (pip-audit's, unchanged): PyPI's JSON API, which has no severities.
+
+Results are :class:`AdvisoryResult`, a ``VulnerabilityResult`` with a severity;
+:func:`audit` merges those that alias each other into one :class:`Vulnerability`. Any
+failure of a service (network, HTTP status, unreadable answer) becomes
+:class:`~ramparts.scan.interface.ScanAbortError` there: without its data the run cannot
+say anything true about any file.
+
+This module imports pip-audit at once; the scanner imports it only when it audits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from packaging.version import Version
+from pip_audit._service.interface import (
+    Dependency,
+    ResolvedDependency,
+    ServiceError,
+    SkippedDependency,
+    VulnerabilityID,
+    VulnerabilityResult,
+    VulnerabilityService,
+)
+from pip_audit._service.osv import OsvService
+from pip_audit._service.pypi import PyPIService
+
+from ramparts.core.types import Severity
+from ramparts.scan.interface import ScanAbortError
+from ramparts.scan.osv import Advisory, OsvDatabase, parse_advisory, preferred_id
+
+__all__ = [
+    "AdvisoryResult",
+    "LocalOsvService",
+    "OsvOnlineService",
+    "Vulnerability",
+    "audit",
+    "merge_results",
+    "online_service",
+    "service_label",
+]
+
+MAX_PAGES = 20
+"""Pages of one OSV answer read at most (a page holds hundreds of advisories)."""
+
+
+@dataclass(frozen=True)
+class AdvisoryResult(VulnerabilityResult):
+    """A pip-audit result that also carries the advisory's severity, when it has one."""
+
+    severity: Severity | None = None
+
+
+def result_of(advisory: Advisory, name: str) -> AdvisoryResult:
+    """The pip-audit result of ``advisory`` for package ``name``."""
+    return AdvisoryResult(
+        id=VulnerabilityID(advisory.id),
+        description=advisory.summary or "N/A",
+        fix_versions=list(advisory.fixed_versions(name)),
+        aliases={VulnerabilityID(a) for a in advisory.aliases},
+        published=advisory.published,
+        severity=advisory.severity,
+    )
+
+
+class LocalOsvService(VulnerabilityService):
+    """Answers from a local OSV export; never touches the network."""
+
+    def __init__(self, database: OsvDatabase, label: str = "the local OSV export") -> None:
+        self.database = database
+        self.label = label
+
+    @classmethod
+    def from_path(cls, path: Path) -> LocalOsvService:
+        """Load the export at ``path`` (raises ``ConfigError`` if it cannot be read)."""
+        return cls(OsvDatabase.load(path), f"the OSV export {path.name}")
+
+    def query(self, spec: Dependency) -> tuple[Dependency, list[VulnerabilityResult]]:
+        """Every advisory of the export that affects ``spec``."""
+        if not isinstance(spec, ResolvedDependency):
+            return spec, []
+        name = spec.canonical_name
+        found: list[VulnerabilityResult] = [
+            result_of(a, name) for a in self.database.matching(name, spec.version)
+        ]
+        return spec, found
+
+
+class OsvOnlineService(OsvService):
+    """pip-audit's OSV service, reading answers with their severities."""
+
+    label = "OSV (api.osv.dev)"
+
+    def query(self, spec: Dependency) -> tuple[Dependency, list[VulnerabilityResult]]:
+        """Ask OSV's query API about ``spec``, following pages of a long answer."""
+        if not isinstance(spec, ResolvedDependency):
+            return spec, []
+        name = spec.canonical_name
+        payload: dict[str, object] = {
+            "package": {"name": name, "ecosystem": "PyPI"},
+            "version": str(spec.version),
+        }
+        results: list[VulnerabilityResult] = []
+        for _ in range(MAX_PAGES):
+            response = self.session.post(
+                url=self.osv_url, data=json.dumps(payload), timeout=self.timeout
+            )
+            response.raise_for_status()
+            body = response.json()
+            if not isinstance(body, dict):
+                raise ServiceError("OSV answered with something other than a JSON object")
+            vulns = body.get("vulns") or []
+            for record in vulns if isinstance(vulns, list) else ():
+                advisory = parse_advisory(record)
+                # OSV has matched the version already (GIT ranges included): trust it.
+                if isinstance(advisory, Advisory) and not advisory.withdrawn:
+                    results.append(result_of(advisory, name))
+            token = body.get("next_page_token")
+            if not token:
+                break
+            payload["page_token"] = token
+        return spec, results
+
+
+def online_service(
+    kind: Literal["osv", "pypi"], cache_dir: Path | None, timeout: int
+) -> VulnerabilityService:
+    """The online service ``kind``, caching HTTP answers in ``cache_dir``."""
+    if kind == "pypi":
+        return PyPIService(cache_dir=cache_dir, timeout=timeout)
+    return OsvOnlineService(cache_dir=cache_dir, timeout=timeout)
+
+
+def service_label(service: VulnerabilityService) -> str:
+    """How messages name ``service``."""
+    label = getattr(service, "label", None)
+    if isinstance(label, str):
+        return label
+    if isinstance(service, PyPIService):
+        return "PyPI (pypi.org)"
+    return type(service).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    """One vulnerability of one package version, its advisories merged by alias.
+
+    A vulnerability is often published twice (PYSEC-... and GHSA-..., both aliasing
+    the same CVE); it is reported once, under :func:`~ramparts.scan.osv.preferred_id`,
+    with the other ids as aliases, the worst severity any of them gives, and every
+    fixed version any of them names.
+    """
+
+    id: str
+    aliases: tuple[str, ...]
+    summary: str
+    severity: Severity | None
+    fixed: tuple[Version, ...]
+
+
+def merge_results(results: Iterable[VulnerabilityResult]) -> tuple[Vulnerability, ...]:
+    """``results`` grouped by shared ids (aliases), one :class:`Vulnerability` each."""
+    groups: list[tuple[set[str], list[VulnerabilityResult]]] = []
+    for result in results:
+        ids = {str(result.id), *(str(a) for a in result.aliases)}
+        joined = [g for g in groups if g[0] & ids]
+        groups = [g for g in groups if not g[0] & ids]
+        groups.append(
+            (ids.union(*(g[0] for g in joined)), [r for g in joined for r in g[1]] + [result])
+        )
+    merged: list[Vulnerability] = []
+    for ids, members in groups:
+        primary = preferred_id(ids)
+        severities = [
+            r.severity for r in members if isinstance(r, AdvisoryResult) and r.severity is not None
+        ]
+        # The shortest description is a summary line where any advisory has one.
+        summaries = sorted(
+            (r.description for r in members if r.description and r.description != "N/A"),
+            key=len,
+        )
+        merged.append(
+            Vulnerability(
+                id=primary,
+                aliases=tuple(sorted(ids - {primary})),
+                summary=summaries[0] if summaries else "",
+                severity=max(severities) if severities else None,
+                fixed=tuple(sorted({v for r in members for v in r.fix_versions})),
+            )
+        )
+    return tuple(sorted(merged, key=lambda v: v.id))
+
+
+def audit(
+    service: VulnerabilityService, name: str, version: Version
+) -> tuple[Vulnerability, ...] | str:
+    """The vulnerabilities ``service`` knows for ``name==version``, or why it skipped it.
+
+    Raises :class:`ScanAbortError` with one line when the service fails.
+    """
+    try:
+        dep, results = service.query(ResolvedDependency(name=name, version=version))
+    # requests' errors are OSErrors; pip-audit wraps the rest in ServiceError.
+    except (ServiceError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if len(reason) > 240:
+            reason = reason[:237] + "..."
+        raise ScanAbortError(
+            f"deps: cannot query {service_label(service)}: {reason} "
+            "(offline? use --offline, or a local export with --osv-export)"
+        ) from exc
+    if isinstance(dep, SkippedDependency):
+        return dep.skip_reason
+    return merge_results(results)

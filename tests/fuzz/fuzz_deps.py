@@ -1,0 +1,132 @@
+"""Fuzz target for the dependency readers: manifests, lock files and OSV records.
+
+    python tests/fuzz/fuzz_deps.py --seconds 600      # mutation fuzzing, stdlib only
+
+Seeds are a requirements file, a pyproject.toml, each lock-file format and an OSV
+record; each mutated input goes through every manifest reader and, when it decodes as
+JSON, the OSV record reader and version matcher. A failure is an exception, a run
+slower than ``MAX_SECONDS``, or a dependency located on a line the text does not have.
+Not collected by pytest (the name does not start with test_).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from packaging.version import Version
+
+from ramparts.scan.lockfiles import Included, parse_manifest
+from ramparts.scan.osv import Advisory, parse_advisory
+
+MAX_SECONDS = 10.0  # every reader on one input of up to 256 K chars
+MAX_CHARS = 256 * 1024
+KINDS = ("requirements", "pyproject", "poetry.lock", "uv.lock", "Pipfile.lock", "pylock")
+VERSIONS = [Version(v) for v in ("0", "1.0", "2.0rc1", "5.3.1", "1!2.0.post1")]
+SEEDS = [
+    "pyyaml==5.3.1 \\\n  --hash=sha256:00\n-r base.txt\nflask>=2 ; python_version<'3.12'\n-e .\n",
+    (
+        '[project]\ndependencies = ["requests>=2", "x==1.0"]\n[tool.poetry.dependencies]\n'
+        'django = "3.2.0"\nlib = {git = "https://example.com/x.git"}\n'
+    ),
+    '[[package]]\nname = "pyyaml"\nversion = "5.3.1"\nsource = { registry = "https://pypi.org/simple" }\n',
+    '[[package]]\nname = "numpy"\nversion = "1.26.4"\n[package.source]\ntype = "git"\n',
+    json.dumps({"default": {"pyyaml": {"version": "==5.3.1"}}, "develop": {}}, indent=4),
+    'lock-version = "1.0"\n[[packages]]\nname = "pyyaml"\nversion = "5.3.1"\n',
+    json.dumps(
+        {
+            "id": "PYSEC-2099-1",
+            "aliases": ["CVE-2099-1"],
+            "severity": [
+                {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+            ],
+            "affected": [
+                {
+                    "package": {"ecosystem": "PyPI", "name": "pyyaml"},
+                    "ranges": [
+                        {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "5.4"}]}
+                    ],
+                    "versions": ["5.3.1"],
+                }
+            ],
+        }
+    ),
+]
+
+
+def mutate(rng: random.Random, text: str) -> str:
+    """One random edit: flip, splice, cut, duplicate or insert a special character."""
+    if not text:
+        return rng.choice(SEEDS)
+    i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+    op = rng.randrange(5)
+    if op == 0:
+        return text[:i] + chr(rng.randrange(0x20, 0x2FFF)) + text[i + 1 :]
+    if op == 1:
+        return text[:i] + rng.choice(SEEDS)[: j - i + 20] + text[j:]
+    if op == 2:
+        return text[:i] + text[j:]
+    if op == 3:
+        return text[:j] + text[i:j] * rng.randrange(1, 50) + text[j:]
+    return text[:i] + rng.choice("\"'\\,=[]{}:;@#-_.\n\r\t~^*") + text[i:]
+
+
+def check(text: str) -> None:
+    """Run every reader on ``text``; raise AssertionError on a dependency off the text."""
+    lines = max(len(text.splitlines()), 1)
+    for kind in KINDS:
+        manifest = parse_manifest(kind, text, "f", includes=lambda ref, _: Included(ref, text))
+        for dep in manifest.dependencies:
+            assert dep.line is None or 1 <= dep.line <= lines, dep  # -r files hold text too
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return
+    advisory = parse_advisory(data)
+    if isinstance(advisory, Advisory):
+        for version in VERSIONS:
+            advisory.affects("pyyaml", version)
+        advisory.fixed_versions("pyyaml")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--save", help="write a failing input to this file")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    corpus = list(SEEDS)
+    end = time.monotonic() + args.seconds
+    runs = 0
+    while time.monotonic() < end:
+        text = rng.choice(corpus)
+        for _ in range(rng.randrange(1, 6)):
+            text = mutate(rng, text)[:MAX_CHARS]
+        t0 = time.monotonic()
+        try:
+            check(text)
+        except Exception:  # noqa: BLE001 - every failure is reported with its input
+            sys.stderr.write(f"FAIL on {text[:400]!r}\n{traceback.format_exc()}")
+            if args.save:
+                Path(args.save).write_text(text, encoding="utf-8")
+            return 1
+        if time.monotonic() - t0 > MAX_SECONDS:
+            sys.stderr.write(f"SLOW ({time.monotonic() - t0:.1f} s) on {text[:400]!r}\n")
+            if args.save:
+                Path(args.save).write_text(text, encoding="utf-8")
+            return 1
+        if len(text) < 20_000 and rng.random() < 0.05:
+            corpus.append(text)
+        runs += 1
+    sys.stdout.write(f"fuzz_deps: {runs} inputs, no failure\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
