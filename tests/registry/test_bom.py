@@ -204,3 +204,49 @@ def test_docs_library_example_runs(
     assert code is not None
     exec(compile(code.group(1), "docs/bom.md", "exec"), {})  # noqa: S102 - our own documentation
     assert capsys.readouterr().out.strip().endswith("%")
+
+
+UV_LOCK = f"""version = 1
+
+[[package]]
+name = "NumPy"
+version = "1.26.4"
+source = {{ registry = "https://pypi.org/simple" }}
+sdist = {{ url = "https://example.org/numpy.tar.gz", hash = "sha256:{"a" * 64}" }}
+wheels = [{{ url = "https://example.org/numpy.whl", hash = "sha256:{"b" * 64}" }}]
+
+[[package]]
+name = "proj"
+version = "0.1.0"
+source = {{ editable = "." }}
+"""
+
+
+def test_dependencies_come_from_the_lock_file_with_hashes(
+    tmp_path: Path, validator: jsonschema.Draft7Validator
+) -> None:
+    (tmp_path / "uv.lock").write_text(UV_LOCK)
+    (tmp_path / "requirements.txt").write_text("requests>=2\n")
+    doc = build_bom(tmp_path, BomOptions(personal_data=False))
+    validator.validate(doc)
+    libraries = [c for c in doc["components"] if c["type"] == "library"]
+    assert libraries == [
+        {
+            "type": "library",
+            "bom-ref": "pypi:numpy@1.26.4",
+            "name": "numpy",
+            "purl": "pkg:pypi/numpy@1.26.4",
+            "version": "1.26.4",
+            "properties": [{"name": "ramparts:declared-in", "value": "uv.lock"}],
+            "hashes": [
+                {"alg": "SHA-256", "content": "a" * 64},
+                {"alg": "SHA-256", "content": "b" * 64},
+            ],
+        }
+    ]
+    (tmp_path / "uv.lock").unlink()
+    doc = build_bom(tmp_path, BomOptions(personal_data=False))
+    validator.validate(doc)
+    (requests,) = [c for c in doc["components"] if c["type"] == "library"]
+    assert (requests["purl"], "version" in requests) == ("pkg:pypi/requests", False)
+    assert "dependency requests: pinned version" in completeness(doc).missing

@@ -435,3 +435,57 @@ def test_fuzz_target_runs_clean(monkeypatch: pytest.MonkeyPatch) -> None:
     spec.loader.exec_module(module)
     monkeypatch.setattr(sys, "argv", ["fuzz_deps", "--seconds", "3", "--seed", "7"])
     assert module.main() == 0
+
+
+_A, _B = "a" * 64, "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "text"),
+    [
+        (
+            "requirements",
+            "requirements.txt",
+            f"numpy==1.26.4 --hash=sha256:{_A} \\\n  --hash=sha256:{_B}\n",
+        ),
+        (
+            "poetry.lock",
+            "poetry.lock",
+            (
+                f'[[package]]\nname = "numpy"\nversion = "1.26.4"\nfiles = [\n'
+                f'  {{file = "n.whl", hash = "sha256:{_A}"}},\n  {{file = "n.tar.gz", hash = "sha256:{_B}"}},\n]\n'
+            ),
+        ),
+        (
+            "uv.lock",
+            "uv.lock",
+            (
+                f'[[package]]\nname = "numpy"\nversion = "1.26.4"\nsdist = {{ url = "u", hash = "sha256:{_A}" }}\n'
+                f'wheels = [{{ url = "w", hash = "sha256:{_B}" }}]\n'
+            ),
+        ),
+        (
+            "Pipfile.lock",
+            "Pipfile.lock",
+            json.dumps(
+                {
+                    "default": {
+                        "numpy": {"version": "==1.26.4", "hashes": [f"sha256:{_A}", f"sha256:{_B}"]}
+                    }
+                }
+            ),
+        ),
+        (
+            "pylock",
+            "pylock.toml",
+            (
+                f'[[packages]]\nname = "numpy"\nversion = "1.26.4"\nsdist = {{ hashes = {{ sha256 = "{_A}" }} }}\n'
+                f'wheels = [{{ hashes = {{ sha256 = "{_B}" }} }}]\n'
+            ),
+        ),
+    ],
+)
+def test_archive_hashes_are_kept(kind: str, path: str, text: str) -> None:
+    (dep,) = parse_manifest(kind, text, path).dependencies
+    assert (dep.name.lower(), dep.version) == ("numpy", "1.26.4")
+    assert dep.hashes == (f"sha256:{_A}", f"sha256:{_B}")

@@ -41,7 +41,14 @@ from ramparts.registry.modelcard import CardFacts, read_card
 from ramparts.scan.models.formats import MODEL_EXTENSIONS, sniff
 from ramparts.scan.walk import FileEntry, walk
 
-__all__ = ["DATA_SUFFIXES", "BomOptions", "Completeness", "build_bom", "completeness"]
+__all__ = [
+    "DATA_SUFFIXES",
+    "BomOptions",
+    "Completeness",
+    "build_bom",
+    "completeness",
+    "project_packages",
+]
 
 DATA_SUFFIXES = frozenset(
     {".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".arrow", ".feather", ".avro", ".orc"}
@@ -158,6 +165,27 @@ def _classification(kinds: Iterable[str]) -> str | None:
     return _SENSITIVITY[max(levels)] if levels else None
 
 
+def _dataset(entry: FileEntry, digest: str, kinds: list[str], owner: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "dataset",
+        "name": entry.rel,
+        "contents": {"url": entry.rel},
+        "sensitiveData": kinds,
+    }
+    classification = _classification(kinds)
+    if classification:
+        data["classification"] = classification
+    if owner:
+        data["governance"] = {"owners": [{"organization": {"name": owner}}]}
+    return {
+        "type": "data",
+        "bom-ref": _ref("data", entry.rel),
+        "name": entry.rel,
+        "hashes": [{"alg": "SHA-256", "content": digest}],
+        "data": [data],
+    }
+
+
 def _provenance(root: Path, entries: Sequence[FileEntry]) -> list[dict[str, Any]]:
     statements = []
     for entry in entries:
@@ -262,34 +290,12 @@ def build_bom(root: Path, options: BomOptions) -> dict[str, Any]:
     digests = dict(hash_files([e.path for e in (*models, *datasets)]))
     pii = _pii_by_path(root, options.settings) if options.personal_data and datasets else {}
 
-    components: list[dict[str, Any]] = []
-    refs_by_digest: dict[str, str] = {}
-    dataset_refs = {}
-    for entry in datasets:
-        ref = _ref("data", entry.rel)
-        refs_by_digest[digests[entry.path].value] = ref
-        dataset_refs[entry.rel] = ref
-        kinds = sorted(pii.get(entry.rel, ()))
-        data: dict[str, Any] = {
-            "type": "dataset",
-            "name": entry.rel,
-            "contents": {"url": entry.rel},
-            "sensitiveData": kinds,
-        }
-        classification = _classification(kinds)
-        if classification:
-            data["classification"] = classification
-        if options.owner:
-            data["governance"] = {"owners": [{"organization": {"name": options.owner}}]}
-        components.append(
-            {
-                "type": "data",
-                "bom-ref": ref,
-                "name": entry.rel,
-                "hashes": [{"alg": "SHA-256", "content": digests[entry.path].value}],
-                "data": [data],
-            }
-        )
+    components = [
+        _dataset(e, digests[e.path].value, sorted(pii.get(e.rel, ())), options.owner)
+        for e in datasets
+    ]
+    refs_by_digest = {digests[e.path].value: _ref("data", e.rel) for e in datasets}
+    dataset_refs = {e.rel: _ref("data", e.rel) for e in datasets}
     cards: dict[Path, CardFacts] = {}
     dependencies: list[dict[str, Any]] = []
     for entry in models:
@@ -312,17 +318,8 @@ def build_bom(root: Path, options: BomOptions) -> dict[str, Any]:
         components.append(component)
         if used:
             dependencies.append({"ref": ref, "dependsOn": used})
-    for package in options.packages:
-        library: dict[str, Any] = {
-            "type": "library",
-            "bom-ref": f"pypi:{package.name.lower()}@{package.version}",
-            "name": package.name,
-            "version": package.version,
-            "purl": f"pkg:pypi/{package.name.lower()}@{package.version}",
-        }
-        if package.hashes:
-            library["hashes"] = [{"alg": _alg(a), "content": h} for a, h in package.hashes]
-        components.append(library)
+    packages = options.packages or project_packages(entries)
+    components += [_library(p) for p in packages]
 
     statements = _provenance(root, entries)
     workflows = _workflows(statements, entries, refs_by_digest)
@@ -346,6 +343,49 @@ def build_bom(root: Path, options: BomOptions) -> dict[str, Any]:
     if workflows:
         document["formulation"] = [{"bom-ref": "formulation", "workflows": workflows}]
     return document
+
+
+def _library(package: PythonPackage) -> dict[str, Any]:
+    pinned = f"@{package.version}" if package.version else ""
+    library: dict[str, Any] = {
+        "type": "library",
+        "bom-ref": f"pypi:{package.name.lower()}{pinned}",
+        "name": package.name,
+        "purl": f"pkg:pypi/{package.name.lower()}{pinned}",
+    }
+    if package.version:
+        library["version"] = package.version
+    if package.source:
+        library["properties"] = [{"name": "ramparts:declared-in", "value": package.source}]
+    if package.hashes:
+        library["hashes"] = [{"alg": _alg(a), "content": h} for a, h in package.hashes]
+    return library
+
+
+def project_packages(entries: Sequence[FileEntry]) -> list[PythonPackage]:
+    """Python dependencies the project's lock files pin (else its manifests declare).
+
+    Lock files win over ``requirements*.txt`` and ``pyproject.toml``: they name the
+    versions that get installed, with archive hashes. One entry per package and version.
+    """
+    from ramparts.scan.lockfiles import manifest_kind, parse_manifest  # noqa: PLC0415
+
+    manifests = [(e, kind) for e in entries if (kind := manifest_kind(e.rel)) is not None]
+    locked = [(e, k) for e, k in manifests if k not in ("requirements", "pyproject")]
+    chosen: dict[tuple[str, str | None], PythonPackage] = {}
+    for entry, kind in locked or manifests:
+        try:
+            text = entry.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for dep in parse_manifest(kind, text, entry.rel).dependencies:
+            key = (dep.canonical_name, dep.version)
+            hashes = tuple((alg, hexa) for alg, _, hexa in (h.partition(":") for h in dep.hashes))
+            previous = chosen.get(key)
+            if previous is not None:
+                hashes = tuple(dict.fromkeys((*previous.hashes, *hashes)))
+            chosen[key] = PythonPackage(dep.canonical_name, dep.version, hashes, entry.rel)
+    return [chosen[k] for k in sorted(chosen, key=lambda k: (k[0], k[1] or ""))]
 
 
 def _alg(name: str) -> str:
@@ -379,6 +419,7 @@ def completeness(document: dict[str, Any]) -> Completeness:
             checks.append(("classification" in data, f"dataset {name}: classification"))
             checks.append(("governance" in data, f"dataset {name}: owners"))
         elif c.get("type") == "library":
+            checks.append(("version" in c, f"dependency {name}: pinned version"))
             checks.append((bool(c.get("hashes")), f"dependency {name}: hashes"))
     checks.append(("formulation" in document, "formulation (training workflow)"))
     checks.append(

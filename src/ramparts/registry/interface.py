@@ -21,9 +21,9 @@ class RegistryError(RampartsError):
 
 @dataclass(frozen=True, slots=True)
 class PythonPackage:
-    """A Python distribution the project depends on, pinned, with archive hashes if known."""
+    """A Python distribution the project depends on: pinned or not, archive hashes if known."""
 
     name: str
-    version: str
+    version: str | None
     hashes: tuple[tuple[str, str], ...] = ()
     source: str = ""

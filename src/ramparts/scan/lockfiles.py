@@ -20,6 +20,7 @@ scanned folder only).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tomllib
@@ -75,6 +76,8 @@ class Declared:
     spec: str
     path: str
     line: int | None
+    hashes: tuple[str, ...] = ()
+    """Archive digests the file records (``sha256:HEX``), from locks and ``--hash``."""
 
     @property
     def canonical_name(self) -> str:
@@ -222,7 +225,7 @@ class _Found:
     def bad(self, line: int | None, reason: str) -> None:
         self.unreadable.append(Unreadable(self.path, line, reason))
 
-    def pinned(self, name: object, version: object, line: int | None) -> None:
+    def pinned(self, name: object, version: object, line: int | None, hashes: object = ()) -> None:
         """A resolved entry of a lock file: its name and version must be valid."""
         if not isinstance(name, str) or not _NAME.match(name):
             self.bad(line, f"entry without a valid package name: {_brief(name)}")
@@ -233,7 +236,9 @@ class _Found:
         if not _is_version(version):
             self.bad(line, f"{name}: version {_brief(version)} is not a PEP 440 version")
             return
-        self.deps.append(Declared(name, version, f"{name}=={version}", self.path, line))
+        self.deps.append(
+            Declared(name, version, f"{name}=={version}", self.path, line, _hashes(hashes))
+        )
 
     def requirement(self, text: object, line: int | None) -> None:
         """A PEP 508 string of ``pyproject.toml``."""
@@ -245,6 +250,24 @@ class _Found:
             self.unreadable.append(dep)
         else:
             self.deps.append(dep)
+
+
+_HASH = re.compile(r"(sha256|sha384|sha512):([0-9a-fA-F]{64,128})")
+_HASH_OPTION = re.compile(r"--hash[=\s]+(\S+)")
+
+
+def _hashes(values: object) -> tuple[str, ...]:
+    """Well-formed ``alg:hex`` digests among ``values`` (strings, or ``{alg: hex}`` maps)."""
+    items = values if isinstance(values, list | tuple) else [values]
+    out: list[str] = []
+    for item in items:
+        pairs = item.items() if isinstance(item, dict) else [(None, item)]
+        for alg, value in pairs:
+            text = f"{alg}:{value}" if alg is not None else value
+            match = _HASH.fullmatch(text) if isinstance(text, str) else None
+            if match:
+                out.append(f"{match.group(1)}:{match.group(2).lower()}")
+    return tuple(dict.fromkeys(out))
 
 
 def _brief(value: object) -> str:
@@ -333,7 +356,8 @@ class _Requirements:
             if isinstance(dep, Unreadable):
                 self._unreadable.append(dep)
             else:
-                self._deps.append(dep)
+                digests = _hashes(_HASH_OPTION.findall(line))
+                self._deps.append(dataclasses.replace(dep, hashes=digests) if digests else dep)
 
     def _option(self, line: str, path: str, number: int, depth: int) -> None:
         include = _INCLUDE.match(line)
@@ -484,7 +508,19 @@ def _poetry_lock_entry(entry: Mapping[str, Any], found: _Found, line: int | None
     if kind in ("git", "directory", "file", "url"):
         found.bad(line, _not_from_index(entry, str(kind)))
         return
-    found.pinned(entry.get("name"), entry.get("version"), line)
+    files = entry.get("files")
+    digests = (
+        [f.get("hash") for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+    )
+    found.pinned(entry.get("name"), entry.get("version"), line, digests)
+
+
+def _archive_hashes(entry: Mapping[str, Any], key: str) -> list[object]:
+    """``key`` of the entry's ``sdist`` and of each of its ``wheels`` (uv, pylock)."""
+    archives = [entry.get("sdist")]
+    wheels = entry.get("wheels")
+    archives += wheels if isinstance(wheels, list) else []
+    return [a.get(key) for a in archives if isinstance(a, dict)]
 
 
 def _uv_lock_entry(entry: Mapping[str, Any], found: _Found, line: int | None) -> None:
@@ -496,7 +532,7 @@ def _uv_lock_entry(entry: Mapping[str, Any], found: _Found, line: int | None) ->
             if kind in source:
                 found.bad(line, _not_from_index(entry, kind))
                 return
-    found.pinned(entry.get("name"), entry.get("version"), line)
+    found.pinned(entry.get("name"), entry.get("version"), line, _archive_hashes(entry, "hash"))
 
 
 def _pylock_entry(entry: Mapping[str, Any], found: _Found, line: int | None) -> None:
@@ -504,7 +540,7 @@ def _pylock_entry(entry: Mapping[str, Any], found: _Found, line: int | None) -> 
         if kind in entry:
             found.bad(line, _not_from_index(entry, kind))
             return
-    found.pinned(entry.get("name"), entry.get("version"), line)
+    found.pinned(entry.get("name"), entry.get("version"), line, _archive_hashes(entry, "hashes"))
 
 
 def _poetry_lock(data: Mapping[str, Any], found: _Found) -> None:
@@ -554,7 +590,7 @@ def _pipfile_lock(data: Mapping[str, Any], found: _Found) -> None:
             version = entry.get("version")
             if isinstance(version, str) and version.startswith("=="):
                 version = version[2:].strip()
-            found.pinned(name, version, line)
+            found.pinned(name, version, line, entry.get("hashes", ()))
 
 
 _READERS: dict[str, Callable[[Mapping[str, Any], _Found], None]] = {
