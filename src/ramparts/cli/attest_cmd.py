@@ -216,7 +216,7 @@ def check_provenance(args: argparse.Namespace, model: Path, signed: Signed) -> s
     policy = ProvenancePolicy(args.builder or "", args.repo or "", args.branch, args.commit)
     key = args.provenance_key or args.key
     if key is None:
-        raise InputError("--require-provenance with --certificate-chain needs --provenance-key")
+        raise InputError("--require-provenance without --key needs --provenance-key")
     path: Path = args.provenance or provenance_path(model)
     try:
         data = path.read_bytes()

@@ -38,6 +38,7 @@ and MODEL.sig beside a file, unless --signature says otherwise.
   ramparts sign model.safetensors --key signing-key.pem --shard-size 500000000
   ramparts sign models/classifier --key leaf-key.pem --certificate leaf.pem \\
       --certificate-chain intermediate.pem
+  ramparts sign models/classifier --sigstore        # keyless, in CI or with a browser
 
 An encrypted private key is opened with the password in ${PASSWORD_VARIABLE}.
 .git, .gitattributes, .github and .gitignore are left out, as the specification says.
@@ -53,6 +54,8 @@ file or key cannot be used. There is no way to verify and only warn.
 
   ramparts verify models/classifier --key signing-key.pub.pem
   ramparts verify models/classifier --certificate-chain ca.pem -f sarif -o verify.sarif
+  ramparts verify models/classifier --sigstore-identity ci@acme.example \\
+      --sigstore-issuer https://accounts.google.com
   ramparts verify models/classifier --key signing.pub.pem \\
       --builder https://github.com/actions/runner/github-hosted \\
       --repo https://github.com/acme/models --branch main
@@ -70,13 +73,24 @@ def add_parser(commands: Any) -> None:
         description=SIGN_DESCRIPTION,
     )
     sign.add_argument("path", metavar="PATH", type=existing_path, help="model file or folder")
-    sign.add_argument(
+    how = sign.add_mutually_exclusive_group(required=True)
+    how.add_argument(
         "--key",
         type=Path,
-        required=True,
         metavar="PRIVATE.pem",
         help="PEM elliptic-curve private key (P-256, P-384, P-521)",
     )
+    how.add_argument(
+        "--sigstore",
+        action="store_true",
+        help="Sigstore keyless signing (needs the network and the 'sigstore' extra)",
+    )
+    sign.add_argument(
+        "--identity-token",
+        metavar="TOKEN",
+        help="OIDC token for --sigstore (default: the CI's ambient token, else a browser login)",
+    )
+    sign.add_argument("--staging", action="store_true", help="use Sigstore's staging instance")
     sign.add_argument(
         "--certificate",
         type=Path,
@@ -135,6 +149,22 @@ def add_parser(commands: Any) -> None:
         action="append",
         metavar="PEM",
         help="trusted root certificates (repeatable)",
+    )
+    trust.add_argument(
+        "--sigstore-identity",
+        metavar="ID",
+        help="Sigstore keyless: the signer's identity (e-mail or workflow URI)",
+    )
+    keyless = verify.add_argument_group("Sigstore keyless verification (offline)")
+    keyless.add_argument("--sigstore-issuer", metavar="URL", help="the identity's OIDC issuer")
+    keyless.add_argument(
+        "--trusted-root",
+        type=Path,
+        metavar="FILE",
+        help="Sigstore trusted root JSON (default: the public instance's, as shipped)",
+    )
+    keyless.add_argument(
+        "--staging", action="store_true", help="trust Sigstore's staging instance instead"
     )
     _common(verify)
     add_provenance_options(verify)
@@ -217,6 +247,7 @@ def _write_signature(path: Path, data: bytes) -> None:
 def run_sign(state: AppState, args: argparse.Namespace) -> int:
     """Sign ``args.path`` and write the bundle."""
     from ramparts.sign.interface import DEFAULT_IGNORES, Serialization, Signer  # noqa: PLC0415
+    from ramparts.sign.keyless import SigstoreSigner  # noqa: PLC0415
     from ramparts.sign.keys import KeySigner  # noqa: PLC0415
     from ramparts.sign.model import default_signature_path, sign_model  # noqa: PLC0415
 
@@ -232,8 +263,10 @@ def run_sign(state: AppState, args: argparse.Namespace) -> int:
         ignore_paths=tuple(p for p in ignores if p),
     )
     password = _password(state)
-    signer: Signer
-    if args.certificate is None:
+    signer: Signer | SigstoreSigner
+    if args.sigstore:
+        signer = SigstoreSigner(identity_token=args.identity_token, staging=args.staging)
+    elif args.certificate is None:
         signer = KeySigner(args.key, password=password)
     else:
         from ramparts.sign.certificates import CertificateSigner  # noqa: PLC0415
@@ -318,6 +351,17 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
     verifier: Verifier
     if args.key is not None:
         verifier = KeyVerifier(args.key)
+    elif args.sigstore_identity is not None:
+        from ramparts.sign.keyless import SigstoreVerifier  # noqa: PLC0415
+
+        if not args.sigstore_issuer:
+            raise InputError("--sigstore-identity needs --sigstore-issuer (the OIDC issuer URL)")
+        verifier = SigstoreVerifier(
+            args.sigstore_identity,
+            args.sigstore_issuer,
+            trusted_root=args.trusted_root,
+            staging=args.staging,
+        )
     else:
         from ramparts.sign.certificates import CertificateVerifier  # noqa: PLC0415
 

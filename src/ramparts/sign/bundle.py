@@ -7,14 +7,15 @@ and transparency-log entries for Sigstore keyless signing.
 
 from __future__ import annotations
 
+import abc
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ramparts.sign.dsse import Envelope
-from ramparts.sign.interface import SignError
+from ramparts.sign.interface import SignError, VerificationError
 
-__all__ = ["BUNDLE_MEDIA_TYPE", "Bundle"]
+__all__ = ["BUNDLE_MEDIA_TYPE", "Bundle", "EnvelopeVerifier"]
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 _READABLE = (
@@ -34,9 +35,13 @@ class Bundle:
     envelope: Envelope
     material: dict[str, Any]
     media_type: str = BUNDLE_MEDIA_TYPE
+    raw: bytes = field(default=b"", compare=False, repr=False)
+    """The bundle as read, for verifiers that parse it themselves (Sigstore)."""
 
     def to_bytes(self) -> bytes:
         """The bundle as JSON, as ``model_signing`` and cosign read it."""
+        if self.raw:
+            return self.raw
         data = {
             "mediaType": self.media_type,
             "verificationMaterial": self.material,
@@ -65,4 +70,20 @@ class Bundle:
             raise SignError("the Sigstore bundle has no verificationMaterial")
         if "dsseEnvelope" not in doc:
             raise SignError("the Sigstore bundle signs a message, not a model statement")
-        return cls(Envelope.from_json(doc["dsseEnvelope"]), material, media_type)
+        return cls(Envelope.from_json(doc["dsseEnvelope"]), material, media_type, data)
+
+
+class EnvelopeVerifier(abc.ABC):
+    """A verifier that checks the envelope's one signature against the bundle's material."""
+
+    def verify_bundle(self, bundle: Bundle) -> bytes:
+        """The payload, once its one signature verifies; raise :class:`VerificationError`."""
+        signatures = bundle.envelope.signatures
+        if len(signatures) != 1:
+            raise VerificationError(f"a bundle holds one signature, this one has {len(signatures)}")
+        self.verify(bundle.envelope.message(), signatures[0][1], bundle.material)
+        return bundle.envelope.payload
+
+    @abc.abstractmethod
+    def verify(self, message: bytes, signature: bytes, material: dict[str, object]) -> None:
+        """Return only when ``signature`` over ``message`` is good and trusted."""

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from ramparts.sign.bundle import EnvelopeVerifier
 from ramparts.sign.dsse import b64decode
 from ramparts.sign.interface import SignError, VerificationError
 from ramparts.sign.keys import KeySigner, read_file, verify_ecdsa
@@ -67,7 +68,7 @@ class CertificateSigner:
         return {"x509CertificateChain": {"certificates": certs}, "tlogEntries": []}
 
 
-class CertificateVerifier:
+class CertificateVerifier(EnvelopeVerifier):
     """Checks a certificate-signed bundle against trusted root certificates."""
 
     def __init__(self, roots: Sequence[Path]) -> None:

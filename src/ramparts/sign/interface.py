@@ -20,9 +20,12 @@ import enum
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ramparts.errors import RampartsError
+
+if TYPE_CHECKING:
+    from ramparts.sign.bundle import Bundle
 
 __all__ = [
     "DEFAULT_IGNORES",
@@ -217,8 +220,8 @@ class Signer(Protocol):
 
 
 class Verifier(Protocol):
-    """Checks a signature found in a bundle; raises :class:`VerificationError` if it fails."""
+    """Checks a signature bundle; raises :class:`VerificationError` if it does not verify."""
 
-    def verify(self, message: bytes, signature: bytes, material: dict[str, object]) -> None:
-        """Return only when ``signature`` over ``message`` is good and trusted."""
+    def verify_bundle(self, bundle: Bundle) -> bytes:
+        """The signed payload, returned only when the bundle verifies and is trusted."""
         ...

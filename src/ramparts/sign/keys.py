@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ramparts.sign.bundle import EnvelopeVerifier
 from ramparts.sign.interface import SignError, VerificationError
 
 __all__ = [
@@ -114,7 +115,7 @@ def verify_ecdsa(key: Any, message: bytes, signature: bytes, where: str) -> None
         raise VerificationError(f"the signature does not verify with {where}") from exc
 
 
-class KeyVerifier:
+class KeyVerifier(EnvelopeVerifier):
     """Checks a key-signed bundle against one trusted public key."""
 
     def __init__(self, public_key: Path) -> None:
@@ -131,7 +132,12 @@ class KeyVerifier:
 
     def verify(self, message: bytes, signature: bytes, material: dict[str, object]) -> None:
         """Check the key hint (when the bundle has one) and the signature."""
-        if "x509CertificateChain" in material or "certificate" in material:
+        if "certificate" in material:
+            raise VerificationError(
+                "the model was signed with Sigstore; verify with --sigstore-identity and "
+                "--sigstore-issuer"
+            )
+        if "x509CertificateChain" in material:
             raise VerificationError(
                 "the model was signed with a certificate; verify with --certificate-chain"
             )

@@ -22,6 +22,7 @@ from ramparts.sign.interface import (
     VerificationError,
     Verifier,
 )
+from ramparts.sign.keyless import SigstoreSigner
 from ramparts.sign.manifest import Progress, hash_model
 from ramparts.sign.statement import manifest_from_statement, statement_bytes
 
@@ -54,7 +55,7 @@ def _inside(model: Path, signature: Path) -> str | None:
 
 def sign_model(
     model: Path,
-    signer: Signer,
+    signer: Signer | SigstoreSigner,
     serialization: Serialization,
     *,
     signature: Path,
@@ -65,8 +66,12 @@ def sign_model(
     manifest, seconds = _hash(model, serialization, signature, workers, progress)
     if not manifest.resources:
         raise SignError(f"{model} holds no file to sign")
-    envelope = sign_envelope(statement_bytes(manifest), signer)
-    return Signed(manifest, Bundle(envelope, signer.verification_material()), seconds)
+    payload = statement_bytes(manifest)
+    if isinstance(signer, SigstoreSigner):
+        bundle = signer.sign_statement(payload)
+    else:
+        bundle = Bundle(sign_envelope(payload, signer), signer.verification_material())
+    return Signed(manifest, bundle, seconds)
 
 
 def _hash(
@@ -100,13 +105,9 @@ def verify_model(
         raise VerificationError(
             f"the signed payload is not an in-toto statement ({envelope.payload_type!r})"
         )
-    if len(envelope.signatures) != 1:
-        raise VerificationError(
-            f"a model bundle holds one signature, this one has {len(envelope.signatures)}"
-        )
-    verifier.verify(envelope.message(), envelope.signatures[0][1], bundle.material)
+    payload = verifier.verify_bundle(bundle)
     try:
-        expected = manifest_from_statement(envelope.payload)
+        expected = manifest_from_statement(payload)
     except SignError as exc:
         raise VerificationError(str(exc), rule="statement") from exc
     actual, seconds = _hash(model, expected.serialization, signature, workers, progress)

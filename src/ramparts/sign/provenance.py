@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ramparts.sign.bundle import Bundle
 from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, sign_envelope
 from ramparts.sign.interface import Signer, SignError, VerificationError, Verifier
 from ramparts.sign.statement import STATEMENT_TYPE
@@ -313,12 +314,12 @@ def verify_provenance(
         if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
             continue
         try:
-            verifier.verify(envelope.message(), envelope.signatures[0][1], {})
+            payload = verifier.verify_bundle(Bundle(envelope, {}))
         except VerificationError as exc:
             reasons.append(f"line {number}: {exc.reason}")
             continue
         try:
-            statement = json.loads(envelope.payload)
+            statement = json.loads(payload)
         except (json.JSONDecodeError, UnicodeDecodeError):
             reasons.append(f"line {number}: the signed payload is not JSON")
             continue
