@@ -8,6 +8,7 @@ service replace it with a fake or watch it fail on the refused socket.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import sys
@@ -469,6 +470,24 @@ def test_online_osv_answers_keep_severity_and_follow_pages(tmp_path: Path) -> No
             "page_token": "p2",
         },
     ]
+
+
+def test_online_osv_answers_are_cached_for_a_day(
+    tmp_path: Path, network_attempts: list[object]
+) -> None:
+    cache = tmp_path / "cache"
+    first = OsvOnlineService(cache_dir=cache, timeout=5)
+    first.session = FakeSession([{"vulns": [ADVISORIES[0]]}])
+    asked = vulnservice.audit(first, "pyyaml", Version("5.3.1"))
+    again = OsvOnlineService(cache_dir=cache, timeout=5)  # its session would be refused
+    assert vulnservice.audit(again, "pyyaml", Version("5.3.1")) == asked
+    assert not network_attempts
+    answer = cache / "osv-answers" / "pyyaml" / "5.3.1.json"
+    stale = answer.stat().st_mtime - vulnservice.ANSWER_TTL - 1
+    os.utime(answer, (stale, stale))
+    with pytest.raises(ScanAbortError):
+        vulnservice.audit(again, "pyyaml", Version("5.3.1"))
+    assert network_attempts
 
 
 def test_online_osv_without_network_fails_with_one_line(

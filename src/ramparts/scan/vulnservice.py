@@ -23,6 +23,8 @@ This module imports pip-audit at once; the scanner imports it only when it audit
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,11 @@ __all__ = [
 
 MAX_PAGES = 20
 """Pages of one OSV answer read at most (a page holds hundreds of advisories)."""
+
+ANSWER_TTL = 24 * 3600
+"""Seconds an OSV answer is reused from the cache before it is asked again."""
+
+_SAFE_PART = re.compile(r"[A-Za-z0-9._+!-]+")
 
 
 @dataclass(frozen=True)
@@ -103,20 +110,42 @@ class LocalOsvService(VulnerabilityService):
 
 
 class OsvOnlineService(OsvService):
-    """pip-audit's OSV service, reading answers with their severities."""
+    """pip-audit's OSV service, reading answers with their severities.
+
+    OSV answers are POST responses, which pip-audit's HTTP cache does not keep; each
+    answer is kept here instead, as ``CACHE/osv-answers/NAME/VERSION.json``, and reused
+    for :data:`ANSWER_TTL` seconds.
+    """
 
     label = "OSV (api.osv.dev)"
 
+    def __init__(self, cache_dir: Path | None, timeout: int | None = None) -> None:
+        super().__init__(cache_dir, timeout)
+        self._answers = cache_dir / "osv-answers" if cache_dir is not None else None
+
     def query(self, spec: Dependency) -> tuple[Dependency, list[VulnerabilityResult]]:
-        """Ask OSV's query API about ``spec``, following pages of a long answer."""
+        """Ask OSV's query API about ``spec`` (or the cache), following pages of a long answer."""
         if not isinstance(spec, ResolvedDependency):
             return spec, []
         name = spec.canonical_name
+        records = self._cached(name, str(spec.version))
+        if records is None:
+            records = self._ask(name, str(spec.version))
+            self._keep(name, str(spec.version), records)
+        results: list[VulnerabilityResult] = []
+        for record in records:
+            advisory = parse_advisory(record)
+            # OSV has matched the version already (GIT ranges included): trust it.
+            if isinstance(advisory, Advisory) and not advisory.withdrawn:
+                results.append(result_of(advisory, name))
+        return spec, results
+
+    def _ask(self, name: str, version: str) -> list[object]:
         payload: dict[str, object] = {
             "package": {"name": name, "ecosystem": "PyPI"},
-            "version": str(spec.version),
+            "version": version,
         }
-        results: list[VulnerabilityResult] = []
+        records: list[object] = []
         for _ in range(MAX_PAGES):
             response = self.session.post(
                 url=self.osv_url, data=json.dumps(payload), timeout=self.timeout
@@ -126,16 +155,39 @@ class OsvOnlineService(OsvService):
             if not isinstance(body, dict):
                 raise ServiceError("OSV answered with something other than a JSON object")
             vulns = body.get("vulns") or []
-            for record in vulns if isinstance(vulns, list) else ():
-                advisory = parse_advisory(record)
-                # OSV has matched the version already (GIT ranges included): trust it.
-                if isinstance(advisory, Advisory) and not advisory.withdrawn:
-                    results.append(result_of(advisory, name))
+            records += vulns if isinstance(vulns, list) else []
             token = body.get("next_page_token")
             if not token:
                 break
             payload["page_token"] = token
-        return spec, results
+        return records
+
+    def _path(self, name: str, version: str) -> Path | None:
+        if self._answers is None or not _SAFE_PART.fullmatch(name + version):
+            return None
+        return self._answers / name / f"{version}.json"
+
+    def _cached(self, name: str, version: str) -> list[object] | None:
+        path = self._path(name, version)
+        try:
+            if path is None or time.time() - path.stat().st_mtime > ANSWER_TTL:
+                return None
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return records if isinstance(records, list) else None
+
+    def _keep(self, name: str, version: str, records: list[object]) -> None:
+        path = self._path(name, version)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(records), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache that cannot be written only costs the next run a query
 
 
 def online_service(
