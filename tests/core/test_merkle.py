@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ramparts.core.merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash, node_hash
+from ramparts.core.merkle import (
+    EMPTY_ROOT,
+    MerkleAccumulator,
+    ProofError,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    subtree_root,
+    verify_consistency,
+    verify_inclusion,
+)
 
 # The leaves and roots used by Certificate Transparency's reference test suites.
 LEAVES = [
@@ -58,3 +70,30 @@ def test_streaming_root_equals_the_recursive_definition(leaves: list[bytes]) -> 
         acc.append_data(leaf)
     assert acc.root() == _naive(leaves)
     assert acc.size == len(leaves)
+
+
+@given(st.integers(1, 70), st.data())
+def test_inclusion_proofs_verify_and_detect_changes(size: int, data: st.DataObject) -> None:
+    leaves = [leaf_hash(bytes([i % 256, i // 256])) for i in range(size)]
+    index = data.draw(st.integers(0, size - 1))
+    root = subtree_root(leaves)
+    proof = inclusion_proof(leaves, index, size)
+    verify_inclusion(index, size, leaves[index], proof, root)
+    with pytest.raises(ProofError):
+        verify_inclusion(index, size, leaf_hash(b"forged"), proof, root)
+    if proof:
+        with pytest.raises(ProofError):
+            verify_inclusion(index, size, leaves[index], proof[:-1], root)
+
+
+@given(st.integers(1, 70), st.data())
+def test_consistency_proofs_verify_and_detect_forks(new: int, data: st.DataObject) -> None:
+    leaves = [leaf_hash(bytes([i % 256, i // 256])) for i in range(new)]
+    old = data.draw(st.integers(1, new))
+    proof = consistency_proof(leaves, old, new)
+    old_root, new_root = subtree_root(leaves, 0, old), subtree_root(leaves)
+    verify_consistency(old, new, old_root, new_root, proof)
+    forked = [*leaves[: old - 1], leaf_hash(b"rewritten"), *leaves[old:]]
+    if old < new or proof:
+        with pytest.raises(ProofError):
+            verify_consistency(old, new, subtree_root(forked, 0, old), new_root, proof)

@@ -10,6 +10,7 @@ from pathlib import Path
 from ramparts._version import __version__
 from ramparts.cli import (
     attest_cmd,
+    audit_cmd,
     bom_cmd,
     config_cmd,
     db_cmd,
@@ -70,6 +71,7 @@ def build_parser() -> Parser:
     attest_cmd.add_parser(commands)
     bom_cmd.add_parser(commands)
     fingerprint_cmd.add_parser(commands)
+    audit_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

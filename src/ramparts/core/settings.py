@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG_FILE",
     "ENV_PREFIX",
+    "AuditSettings",
     "DepsScanSettings",
     "ModelScanSettings",
     "ScanSettings",
@@ -157,6 +158,28 @@ class ScanSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditSettings:
+    """The audit log (``[audit]`` in ramparts.toml)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+
+    origin: str = "ramparts/audit"
+    """The log's name in its signed checkpoints (C2SP origin line and signer name)."""
+    checkpoint_every: int = 1000
+    """Sign a checkpoint after this many new entries."""
+    signing_key: Path | None = None
+    """Ed25519 PEM key that signs checkpoints; default ``state_dir/keys/audit-checkpoint.pem``
+    (created on first use, mode 0600)."""
+    worm_dir: Path | None = None
+    """A write-once folder (e.g. a WORM mount) where every checkpoint is also written."""
+    retention_days: int = 183
+    """Entries are kept at least this long (the EU AI Act asks for six months or more)."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "checkpoint_every", "retention_days")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ramparts can be told, validated once at start-up."""
 
@@ -172,6 +195,7 @@ class Settings:
     """Exit 1 on findings at or above this severity."""
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "warning"
     scan: ScanSettings = field(default_factory=ScanSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def sqlalchemy_url(self) -> str:
         """The database URL to connect to, defaulting to the embedded SQLite file."""

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
+from ramparts.core.secretfile import write_secret_file
 from ramparts.privacy.interface import PrivacyError
 
 __all__ = ["KEY_BYTES", "KeyStore", "LocalKeyStore"]
@@ -67,15 +68,10 @@ class LocalKeyStore:
     def _create(self, path: Path) -> bytes:
         key = secrets.token_bytes(KEY_BYTES)
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # O_EXCL: two runs creating the same key never overwrite each other.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            write_secret_file(path, key)
         except FileExistsError:
             return self.get(path.stem)
         except OSError as exc:
             raise PrivacyError(f"cannot create key {path}: {exc.strerror or exc}") from exc
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-            fh.flush()
-            os.fsync(fh.fileno())
         return key

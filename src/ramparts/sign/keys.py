@@ -10,7 +10,6 @@ against the key the verifier was given. X.509 certificates live in
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ramparts.core.secretfile import write_secret_file
 from ramparts.sign.bundle import EnvelopeVerifier
 from ramparts.sign.interface import SignError, VerificationError
 
@@ -160,16 +160,10 @@ def generate_key(private_path: Path, public_path: Path, curve: str = "p256") -> 
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     try:
-        private_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(private_path, "xb", opener=_private_opener) as fh:
-            fh.write(private)
+        write_secret_file(private_path, private)
         public_path.write_bytes(public)
     except FileExistsError as exc:
         raise SignError(f"{private_path} exists; refusing to overwrite a key") from exc
     except OSError as exc:
         raise SignError(f"cannot write {exc.filename}: {exc.strerror or exc}") from exc
     return key_hint(key.public_key())
-
-
-def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["NAMING_CONVENTION", "metadata", "scan_runs"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "audit_checkpoints",
+    "audit_entries",
+    "audit_head",
+    "audit_subject_keys",
+    "metadata",
+    "scan_runs",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,3 +51,55 @@ scan_runs = sa.Table(
 ``severity_counts`` and ``report_json`` are JSON text, not a JSON type: the same
 bytes on both backends, and the report is stored exactly as rendered.
 """
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=True),
+    sa.Column("sealed", sa.LargeBinary, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "subject"),
+)
+"""The tamper-evident audit log: one row per event, never updated or deleted.
+
+``event`` is the canonical JSON the leaf hash commits to; ``root`` is the RFC 6962 tree
+head after this entry; ``sealed`` holds the event's personal fields encrypted under
+the subject's key (the event commits to them by salted hash). Triggers created by the
+migration refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+"""
+
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Signed checkpoints (C2SP signed notes) of the audit log; append-only like the entries."""
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("frontier", sa.Text, nullable=False),
+)
+"""The one row that says how many entries the log holds and the hashes of its complete
+subtrees (hex, JSON list), so an append needs no read of older entries. Appenders lock
+it (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on PostgreSQL)."""
+
+audit_subject_keys = sa.Table(
+    "audit_subject_keys",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("data_key", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+)
+"""Per-subject data keys of sealed personal fields; erasure destroys the key (sets it
+to NULL), after which the subject's sealed fields can never be read again."""

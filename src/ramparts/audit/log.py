@@ -1,0 +1,357 @@
+"""The append-only audit log in the state database.
+
+``append`` returns only after the entry is committed (SQLite in WAL mode with
+``synchronous=FULL``, or PostgreSQL): an acknowledged event survives a crash. Writers
+in one process share commits (group commit): whoever takes the write lock writes every
+event queued so far in one transaction, so concurrent callers pay one fsync between
+them. Writers in several processes serialise on the head row. Each batch extends the
+Merkle tree from the head row's frontier, stores each entry's leaf hash and tree head,
+and signs a checkpoint every ``checkpoint_every`` entries; a checkpoint is also written
+to a write-once folder when one is configured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ramparts.audit.events import SEALED_FIELDS, canonical, event_document, seal, unseal
+from ramparts.audit.interface import Checkpoint, LogIntegrityError, Receipt, StoredEntry
+from ramparts.audit.note import NoteSigner
+from ramparts.core.interface import Clock, Event
+from ramparts.core.merkle import (
+    MerkleAccumulator,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    subtree_root,
+)
+from ramparts.errors import AuditError, InputError
+from ramparts.store.engine import begin_write, failure_reason
+from ramparts.store.schema import audit_checkpoints, audit_entries, audit_head, audit_subject_keys
+
+__all__ = ["AuditLog"]
+
+_READ_BATCH = 10_000
+
+
+@dataclass(eq=False)
+class _Pending:
+    event: Event
+    receipt: Receipt | None = None
+    error: AuditError | None = None
+    done: bool = False
+
+
+class AuditLog:
+    """Append, read, prove, checkpoint and erase; :mod:`ramparts.audit.verify` checks."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        signer: NoteSigner | None,
+        *,
+        clock: Clock,
+        checkpoint_every: int = 1000,
+        worm_dir: Path | None = None,
+        sealed_fields: Sequence[str] = SEALED_FIELDS,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise InputError("checkpoint_every must be at least 1")
+        self._engine = engine
+        self._signer = signer
+        self._clock = clock
+        self._every = checkpoint_every
+        self._worm = worm_dir
+        self._fields = tuple(sealed_fields)
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # -- writing ------------------------------------------------------------------
+
+    def append(self, event: Event) -> Receipt:
+        """Record ``event``; return once it is durable, or raise :class:`AuditError`.
+
+        An event whose details JSON cannot state (NaN, objects) is refused with
+        :class:`InputError` before it joins a batch.
+        """
+        try:
+            canonical(event_document(event))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"the audit event cannot be recorded as JSON: {exc}") from exc
+        pending = _Pending(event)
+        with self._queue_lock:
+            self._queue.append(pending)
+        with self._write_lock:
+            if not pending.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        if pending.error is not None:
+            raise pending.error
+        if pending.receipt is None:  # pragma: no cover - _write sets one or the other
+            raise AuditError("the audit entry was not written")
+        return pending.receipt
+
+    def emit(self, event: Event) -> None:
+        """:class:`~ramparts.core.interface.EventSink`: record durably or raise."""
+        self.append(event)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        signed: Checkpoint | None = None
+        try:
+            with begin_write(self._engine) as conn:
+                acc = _lock_head(conn)
+                now = self._clock.now()
+                rows = [self._row(conn, p, acc, now) for p in batch]
+                conn.execute(sa.insert(audit_entries), rows)
+                frontier = json.dumps([h.hex() for h in acc.frontier])
+                conn.execute(
+                    sa.update(audit_head)
+                    .where(audit_head.c.id == 1)
+                    .values(size=acc.size, frontier=frontier)
+                )
+                last = conn.execute(sa.select(sa.func.max(audit_checkpoints.c.size))).scalar()
+                if self._signer is not None and acc.size - (last or 0) >= self._every:
+                    signed = self._signer.sign(acc.size, acc.root())
+                    _insert_checkpoint(conn, signed, now)
+        except sa.exc.SQLAlchemyError as exc:
+            reason = failure_reason(exc, self._engine.url)
+            error = AuditError(f"the audit log could not record the event: {reason}")
+            for p in batch:
+                p.error, p.receipt = error, None
+        finally:
+            for p in batch:
+                p.done = True
+        if signed is not None:
+            self._copy_to_worm(signed, strict=False)
+
+    def _row(
+        self, conn: sa.Connection, pending: _Pending, acc: MerkleAccumulator, now: datetime
+    ) -> dict[str, Any]:
+        document = event_document(pending.event)
+        subject = document["details"].get("subject")
+        sealed = None
+        if subject is not None and any(f in document["details"] for f in self._fields):
+            key = _subject_key(conn, str(subject), now)
+            committed, sealed = seal(document, key, self._fields)
+        else:
+            committed = canonical(document)
+        leaf = leaf_hash(committed)
+        acc.append(leaf)
+        root = acc.root()
+        pending.receipt = Receipt(acc.size - 1, leaf, root)
+        return {
+            "idx": acc.size - 1,
+            "leaf_hash": leaf,
+            "root": root,
+            "event": committed.decode("utf-8"),
+            "subject": None if subject is None else str(subject),
+            "sealed": sealed,
+            "recorded_at": now,
+        }
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the current tree head now (None if the last checkpoint already covers it)."""
+        if self._signer is None:
+            raise AuditError("no checkpoint signing key is configured")
+        with self._write_lock, begin_write(self._engine) as conn:
+            acc = _lock_head(conn)
+            last = conn.execute(sa.select(sa.func.max(audit_checkpoints.c.size))).scalar()
+            if acc.size == 0 or (last is not None and last >= acc.size):
+                return None
+            signed = self._signer.sign(acc.size, acc.root())
+            _insert_checkpoint(conn, signed, self._clock.now())
+        self._copy_to_worm(signed, strict=True)
+        return signed
+
+    def _copy_to_worm(self, cp: Checkpoint, *, strict: bool) -> None:
+        """Write ``cp`` to the write-once folder; a file that exists is never replaced."""
+        if self._worm is None:
+            return
+        path = self._worm / f"checkpoint-{cp.size:020d}.note"
+        try:
+            self._worm.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(cp.note)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except FileExistsError:
+            return
+        except OSError as exc:
+            if strict:
+                raise AuditError(f"cannot copy the checkpoint to {self._worm}: {exc}") from exc
+
+    def erase(self, subject: str) -> int:
+        """Destroy ``subject``'s data key; return how many entries had sealed fields."""
+        with begin_write(self._engine) as conn:
+            done = conn.execute(
+                sa.update(audit_subject_keys)
+                .where(audit_subject_keys.c.subject == subject)
+                .values(data_key=None, erased_at=self._clock.now())
+            )
+            count = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(audit_entries)
+                .where(audit_entries.c.subject == subject, audit_entries.c.sealed.is_not(None))
+            ).scalar_one()
+        if done.rowcount == 0:
+            raise InputError(f"no personal data of subject {subject!r} is in the audit log")
+        return int(count)
+
+    # -- reading ------------------------------------------------------------------
+
+    def size(self) -> int:
+        """Entries in the log."""
+        with self._engine.connect() as conn:
+            size = conn.execute(sa.select(audit_head.c.size).where(audit_head.c.id == 1)).scalar()
+        return int(size or 0)
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[StoredEntry]:
+        """Entries ``start`` to ``end`` (exclusive) in index order, read in batches."""
+        query = sa.select(audit_entries).where(audit_entries.c.idx >= start)
+        if end is not None:
+            query = query.where(audit_entries.c.idx < end)
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=_READ_BATCH).execute(
+                query.order_by(audit_entries.c.idx)
+            )
+            try:
+                for row in result.mappings():
+                    yield _stored(row)
+            finally:
+                result.close()  # a reader that stops early must not leave a cursor open
+
+    def get(self, index: int) -> StoredEntry:
+        """Entry ``index``; :class:`InputError` if there is none."""
+        with self._engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(audit_entries).where(audit_entries.c.idx == index))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise InputError(f"the audit log has no entry {index}")
+        return _stored(row)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every signed checkpoint, smallest first."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(audit_checkpoints).order_by(audit_checkpoints.c.size))
+            return [Checkpoint(int(r.size), bytes(r.root), r.note) for r in rows]
+
+    def reveal(self, entry: StoredEntry) -> dict[str, Any]:
+        """The event as recorded, its sealed fields opened (or marked erased)."""
+        document: dict[str, Any] = json.loads(entry.event)
+        if entry.sealed is None or entry.subject is None:
+            return document
+        with self._engine.connect() as conn:
+            key = conn.execute(
+                sa.select(audit_subject_keys.c.data_key).where(
+                    audit_subject_keys.c.subject == entry.subject
+                )
+            ).scalar()
+        details = document.setdefault("details", {})
+        if key is None:
+            for name, value in list(details.items()):
+                if isinstance(value, dict) and "sealed" in value:
+                    details[name] = "[erased]"
+            return document
+        details.update(unseal(entry.event, entry.sealed, bytes(key)))
+        return document
+
+    def _leaves(self, size: int) -> list[bytes]:
+        leaves = [e.leaf_hash for e in self.entries(0, size)]
+        if len(leaves) != size:
+            raise LogIntegrityError(f"the log holds {len(leaves)} entries, not {size}")
+        return leaves
+
+    def inclusion(self, index: int, size: int | None = None) -> tuple[bytes, list[bytes], bytes]:
+        """(leaf hash, audit path, root) proving entry ``index`` is in the tree of ``size``."""
+        size = self.size() if size is None else size
+        leaves = self._leaves(size)
+        if not 0 <= index < size:
+            raise InputError(f"no entry {index} in a log of {size}")
+        return leaves[index], inclusion_proof(leaves, index, size), subtree_root(leaves)
+
+    def consistency(self, old: int, new: int | None = None) -> tuple[list[bytes], bytes, bytes]:
+        """(proof, old root, new root) that the log of ``old`` entries is a prefix of ``new``."""
+        new = self.size() if new is None else new
+        leaves = self._leaves(new)
+        if not 0 < old <= new:
+            raise InputError(f"no consistency proof from {old} to {new}")
+        proof = consistency_proof(leaves, old, new)
+        return proof, subtree_root(leaves, 0, old), subtree_root(leaves)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite returns stored times without their zone; they were written in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _stored(row: sa.RowMapping) -> StoredEntry:
+    return StoredEntry(
+        index=int(row["idx"]),
+        event=row["event"].encode("utf-8"),
+        leaf_hash=bytes(row["leaf_hash"]),
+        root=bytes(row["root"]),
+        recorded_at=_utc(row["recorded_at"]),
+        subject=row["subject"],
+        sealed=None if row["sealed"] is None else bytes(row["sealed"]),
+    )
+
+
+def _lock_head(conn: sa.Connection) -> MerkleAccumulator:
+    query = sa.select(audit_head.c.size, audit_head.c.frontier).where(audit_head.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_head (id, size, frontier) VALUES (1, 0, '[]') "
+                "ON CONFLICT DO NOTHING"
+            )
+        )
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        conn.execute(sa.insert(audit_head).values(id=1, size=0, frontier="[]"))
+        return MerkleAccumulator()
+    frontier = [bytes.fromhex(h) for h in json.loads(row.frontier)]
+    return MerkleAccumulator.resume(int(row.size), frontier)
+
+
+def _subject_key(conn: sa.Connection, subject: str, now: datetime) -> bytes:
+    row = conn.execute(
+        sa.select(audit_subject_keys.c.data_key).where(audit_subject_keys.c.subject == subject)
+    ).first()
+    if row is not None and row.data_key is not None:
+        return bytes(row.data_key)
+    key = os.urandom(32)
+    if row is None:
+        conn.execute(
+            sa.insert(audit_subject_keys).values(subject=subject, data_key=key, created_at=now)
+        )
+    else:  # erased before: new data gets a new key; the erased data stays unreadable
+        conn.execute(
+            sa.update(audit_subject_keys)
+            .where(audit_subject_keys.c.subject == subject)
+            .values(data_key=key, created_at=now)
+        )
+    return key
+
+
+def _insert_checkpoint(conn: sa.Connection, cp: Checkpoint, now: datetime) -> None:
+    conn.execute(
+        sa.insert(audit_checkpoints).values(
+            size=cp.size, root=cp.root, note=cp.note, created_at=now
+        )
+    )

@@ -1,0 +1,352 @@
+"""The audit log: durable appends, append-only rows, proofs, erasure, and every tamper."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ramparts.audit.export import export_log, read_export
+from ramparts.audit.interface import LogIntegrityError
+from ramparts.audit.log import AuditLog
+from ramparts.audit.note import NoteSigner, NoteVerifier
+from ramparts.audit.verify import verify_entries
+from ramparts.core.clock import SystemClock
+from ramparts.core.interface import Event, Outcome
+from ramparts.core.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ramparts.errors import InputError
+from ramparts.store import create_engine, upgrade
+
+
+def event(i: int, **details: object) -> Event:
+    return Event(
+        actor=f"user-{i % 3}",
+        action="model.invoke",
+        resource="model:classifier@3",
+        outcome=Outcome.SUCCESS,
+        time=datetime(2026, 12, 1, 12, 0, i % 60, tzinfo=UTC),
+        request_id=f"req-{i}",
+        details=details,
+    )
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    eng = create_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> NoteSigner:
+    return NoteSigner("ramparts.test/audit", tmp_path / "keys" / "audit.pem")
+
+
+@pytest.fixture
+def log(engine: sa.Engine, signer: NoteSigner, tmp_path: Path) -> AuditLog:
+    return AuditLog(
+        engine, signer, clock=SystemClock(), checkpoint_every=10, worm_dir=tmp_path / "worm"
+    )
+
+
+def verify(log: AuditLog, signer: NoteSigner, worm: Path | None = None) -> int:
+    external = [p.read_text() for p in sorted(worm.glob("*.note"))] if worm else []
+    notes = [cp.note for cp in log.checkpoints()]
+    return verify_entries(log.entries(), notes, NoteVerifier(signer.vkey), external=external).size
+
+
+def fill(log: AuditLog, n: int) -> None:
+    for i in range(n):
+        log.append(event(i, model="classifier", version="3"))
+
+
+def test_appends_checkpoints_and_verifies(
+    log: AuditLog, signer: NoteSigner, tmp_path: Path
+) -> None:
+    receipts = [log.append(event(i)) for i in range(25)]
+    assert [r.index for r in receipts] == list(range(25))
+    assert [cp.size for cp in log.checkpoints()] == [10, 20]
+    assert sorted(p.name for p in (tmp_path / "worm").iterdir()) == [
+        "checkpoint-00000000000000000010.note",
+        "checkpoint-00000000000000000020.note",
+    ]
+    cp = log.checkpoint()
+    assert cp is not None
+    assert cp.size == 25
+    assert cp.root == receipts[-1].root
+    assert log.checkpoint() is None
+    assert verify(log, signer, tmp_path / "worm") == 25
+    first = json.loads(log.get(0).event)
+    assert first["action"] == "model.invoke"
+    assert first["time"] == "2026-12-01T12:00:00Z"
+
+
+def test_rows_refuse_update_and_delete(log: AuditLog, engine: sa.Engine) -> None:
+    fill(log, 12)  # one checkpoint
+    for statement in (
+        "UPDATE audit_entries SET event = '{}' WHERE idx = 1",
+        "DELETE FROM audit_entries WHERE idx = 2",
+        "UPDATE audit_checkpoints SET note = ''",
+    ):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE audit_entries"))
+
+
+def _attacker(engine: sa.Engine, *statements: str, **params: object) -> None:
+    """An attacker with write access to the database: drops the triggers first."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+            conn.execute(sa.text("ALTER TABLE audit_checkpoints DISABLE TRIGGER USER"))
+        else:
+            for name in ("audit_entries", "audit_checkpoints"):
+                for verb in ("update", "delete"):
+                    conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}_no_{verb}"))
+        for statement in statements:
+            conn.execute(sa.text(statement), params)
+
+
+def _tampered(log: AuditLog, signer: NoteSigner) -> LogIntegrityError:
+    with pytest.raises(LogIntegrityError) as info:
+        verify(log, signer)
+    return info.value
+
+
+def test_modified_entry_is_located(log: AuditLog, signer: NoteSigner, engine: sa.Engine) -> None:
+    fill(log, 25)
+    _attacker(
+        engine, "UPDATE audit_entries SET event = REPLACE(event, 'user-2', 'user-0') WHERE idx = 14"
+    )
+    err = _tampered(log, signer)
+    assert (err.index, err.reason.split(":")[0]) == (14, "modified")
+
+
+def test_modified_entry_with_its_leaf_hash_recomputed(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine
+) -> None:
+    fill(log, 25)
+    forged = log.get(14).event.replace(b"user-2", b"user-0")
+    _attacker(
+        engine,
+        "UPDATE audit_entries SET event = :event, leaf_hash = :leaf WHERE idx = 14",
+        event=forged.decode(),
+        leaf=leaf_hash(forged),
+    )
+    err = _tampered(log, signer)
+    assert err.index == 14
+    assert "tree head differs" in err.reason
+
+
+def test_history_rewritten_with_every_hash_recomputed(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine
+) -> None:
+    """The attacker recomputes leaves and tree heads: the signed checkpoint still catches it."""
+    fill(log, 25)
+    entries = list(log.entries())
+    from ramparts.core.merkle import MerkleAccumulator  # noqa: PLC0415
+
+    acc = MerkleAccumulator()
+    updates = []
+    for e in entries:
+        body = e.event.replace(b"user-2", b"user-0") if e.index == 14 else e.event
+        acc.append(leaf_hash(body))
+        updates.append((e.index, body, leaf_hash(body), acc.root()))
+    for idx, body, leaf, root in updates[14:]:
+        _attacker(
+            engine,
+            "UPDATE audit_entries SET event = :event, leaf_hash = :leaf, root = :root WHERE idx = :idx",
+            event=body.decode(),
+            leaf=leaf,
+            root=root,
+            idx=idx,
+        )
+    err = _tampered(log, signer)
+    assert "signed checkpoint at size 20 does not match" in err.reason
+    assert err.index == 10  # the change lies in entries 10..19
+
+
+@pytest.mark.parametrize(
+    ("statement", "index", "reason"),
+    [
+        ("DELETE FROM audit_entries WHERE idx = 7", 7, "missing"),
+        ("DELETE FROM audit_entries WHERE idx >= 22", 22, "truncated"),
+    ],
+)
+def test_deleted_and_truncated_entries_are_located(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine, statement: str, index: int, reason: str
+) -> None:
+    fill(log, 25)
+    log.checkpoint()
+    _attacker(engine, statement)
+    err = _tampered(log, signer)
+    assert (err.index, err.reason.split(":")[0]) == (index, reason)
+
+
+def test_inserted_and_reordered_entries_are_located(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine
+) -> None:
+    fill(log, 25)
+    e3, e4 = log.get(3), log.get(4)
+    _attacker(
+        engine,
+        "UPDATE audit_entries SET event = :a, leaf_hash = :la WHERE idx = 3",
+        a=e4.event.decode(),
+        la=e4.leaf_hash,
+    )
+    _attacker(
+        engine,
+        "UPDATE audit_entries SET event = :b, leaf_hash = :lb WHERE idx = 4",
+        b=e3.event.decode(),
+        lb=e3.leaf_hash,
+    )
+    assert _tampered(log, signer).index == 3
+
+
+def test_forged_checkpoints_are_refused(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine, tmp_path: Path
+) -> None:
+    fill(log, 25)
+    real = log.checkpoints()[0]
+    other = NoteSigner("ramparts.test/audit", tmp_path / "other.pem").sign(25, b"\x00" * 32)
+    altered = real.note.replace(real.note.splitlines()[2], "A" * 43 + "=")
+    for note, message in ((other.note, "no signature by"), (altered, "signature does not verify")):
+        _attacker(engine, "DELETE FROM audit_checkpoints WHERE size = 10")
+        _attacker(
+            engine,
+            "INSERT INTO audit_checkpoints VALUES (10, :r, :n, :t)",
+            r=real.root,
+            n=note,
+            t=datetime.now(UTC),
+        )
+        with pytest.raises(LogIntegrityError, match=message):
+            verify(log, signer)
+
+
+def test_fork_signed_with_a_stolen_key_is_caught_by_the_write_once_copy(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine, tmp_path: Path
+) -> None:
+    fill(log, 25)  # checkpoints 10 and 20 were copied to the write-once folder
+    rows = list(log.entries())
+    from ramparts.core.merkle import MerkleAccumulator  # noqa: PLC0415
+
+    acc = MerkleAccumulator()
+    rewritten = []
+    for e in rows:
+        body = e.event.replace(b"req-5", b"req-X") if e.index == 5 else e.event
+        acc.append(leaf_hash(body))
+        rewritten.append((e.index, body, leaf_hash(body), acc.root()))
+        if acc.size in (10, 20):
+            rewritten.append((-acc.size, b"", b"", signer.sign(acc.size, acc.root()).note.encode()))
+    _attacker(engine, "DELETE FROM audit_checkpoints")
+    for idx, body, leaf, root in rewritten:
+        if idx < 0:
+            _attacker(
+                engine,
+                "INSERT INTO audit_checkpoints VALUES (:s, :r, :n, :t)",
+                s=-idx,
+                r=b"\x00" * 32,
+                n=root.decode(),
+                t=datetime.now(UTC),
+            )
+        else:
+            _attacker(
+                engine,
+                "UPDATE audit_entries SET event = :e, leaf_hash = :l, root = :r WHERE idx = :i",
+                e=body.decode(),
+                l=leaf,
+                r=root,
+                i=idx,
+            )
+    assert verify(log, signer) == 25  # the rewritten log is consistent with itself...
+    with pytest.raises(LogIntegrityError, match="forked from what was published") as info:
+        verify(log, signer, tmp_path / "worm")  # ...but not with the published checkpoints
+    assert info.value.index == 0
+
+
+def test_erasure_keeps_the_log_verifiable_and_the_prompt_unreadable(
+    log: AuditLog, signer: NoteSigner, engine: sa.Engine
+) -> None:
+    log.append(event(1, subject="cust-42", prompt="my card is 4111 1111 1111 1111", response="ok"))
+    log.append(event(2, subject="cust-7", prompt="hello"))
+    stored = log.get(0)
+    assert b"4111" not in stored.event
+    assert stored.sealed is not None
+    assert log.reveal(stored)["details"]["prompt"] == "my card is 4111 1111 1111 1111"
+    assert log.erase("cust-42") == 1
+    revealed = log.reveal(log.get(0))["details"]
+    assert revealed["prompt"] == revealed["response"] == "[erased]"
+    assert log.reveal(log.get(1))["details"]["prompt"] == "hello"
+    assert verify(log, signer) == 2
+    with pytest.raises(InputError, match="no personal data"):
+        log.erase("nobody")
+
+
+def test_tampered_sealed_fields_are_refused(log: AuditLog, engine: sa.Engine) -> None:
+    log.append(event(1, subject="cust-1", prompt="secret"))
+    sealed = bytearray(log.get(0).sealed or b"")
+    sealed[-1] ^= 1
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(sa.text("DROP TRIGGER audit_entries_no_update"))
+        else:
+            conn.execute(sa.text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+        conn.execute(sa.text("UPDATE audit_entries SET sealed = :s"), {"s": bytes(sealed)})
+    with pytest.raises(LogIntegrityError, match="do not open"):
+        log.reveal(log.get(0))
+
+
+def test_proofs(log: AuditLog) -> None:
+    fill(log, 37)
+    leaf, path, root = log.inclusion(21)
+    verify_inclusion(21, 37, leaf, path, root)
+    proof, old_root, new_root = log.consistency(20)
+    verify_consistency(20, 37, old_root, new_root, proof)
+    assert old_root == next(cp.root for cp in log.checkpoints() if cp.size == 20)
+
+
+def test_concurrent_writers_share_commits(log: AuditLog, signer: NoteSigner) -> None:
+    receipts: list[int] = []
+    lock = threading.Lock()
+
+    def writer(k: int) -> None:
+        for i in range(40):
+            r = log.append(event(k * 100 + i))
+            with lock:
+                receipts.append(r.index)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(receipts) == list(range(240))
+    assert verify(log, signer) == 240
+
+
+def test_export_verifies_offline_with_only_the_public_key(
+    log: AuditLog, signer: NoteSigner, tmp_path: Path
+) -> None:
+    fill(log, 23)
+    log.checkpoint()
+    folder = tmp_path / "export"
+    assert export_log(log, folder, signer.vkey) == 23
+    entries, notes = read_export(folder)
+    assert verify_entries(entries, notes, NoteVerifier(signer.vkey)).size == 23
+    lines = (folder / "entries.jsonl").read_text().splitlines()
+    doctored = json.loads(lines[9])
+    doctored["event"] = doctored["event"].replace("req-9", "req-0")
+    lines[9] = json.dumps(doctored)
+    (folder / "entries.jsonl").write_text("\n".join(lines) + "\n")
+    entries, notes = read_export(folder)
+    with pytest.raises(LogIntegrityError) as info:
+        verify_entries(entries, notes, NoteVerifier(signer.vkey))
+    assert info.value.index == 9
