@@ -79,7 +79,7 @@ def test_kill_9_under_load_loses_no_acknowledged_entry(db_url: str, tmp_path: Pa
     assert len(acked) > 100
     log = AuditLog(engine, signer, clock=SystemClock())
     verified = verify_entries(
-        log.entries(), [c.note for c in log.checkpoints()], NoteVerifier(signer.vkey)
+        log.rows(), [c.note for c in log.checkpoints()], NoteVerifier(signer.vkey)
     )
     assert verified.size >= len(acked)
     for index, rid in acked:

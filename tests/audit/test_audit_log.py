@@ -58,7 +58,7 @@ def log(engine: sa.Engine, signer: NoteSigner, tmp_path: Path) -> AuditLog:
 def verify(log: AuditLog, signer: NoteSigner, worm: Path | None = None) -> int:
     external = [p.read_text() for p in sorted(worm.glob("*.note"))] if worm else []
     notes = [cp.note for cp in log.checkpoints()]
-    return verify_entries(log.entries(), notes, NoteVerifier(signer.vkey), external=external).size
+    return verify_entries(log.rows(), notes, NoteVerifier(signer.vkey), external=external).size
 
 
 def fill(log: AuditLog, n: int) -> None:
@@ -350,3 +350,23 @@ def test_export_verifies_offline_with_only_the_public_key(
     with pytest.raises(LogIntegrityError) as info:
         verify_entries(entries, notes, NoteVerifier(signer.vkey))
     assert info.value.index == 9
+
+
+def test_append_many_and_append_async(log: AuditLog, signer: NoteSigner) -> None:
+    import asyncio  # noqa: PLC0415
+
+    receipts = log.append_many([event(i) for i in range(15)])
+    assert [r.index for r in receipts] == list(range(15))
+
+    async def many() -> list[int]:
+        done = await asyncio.gather(*(log.append_async(event(100 + i)) for i in range(50)))
+        return sorted(r.index for r in done)
+
+    assert asyncio.run(many()) == list(range(15, 65))
+    assert verify(log, signer) == 65
+
+
+def test_events_json_cannot_state_are_refused_alone(log: AuditLog) -> None:
+    with pytest.raises(InputError, match="cannot be recorded as JSON"):
+        log.append(event(1, score=float("nan")))
+    assert log.append(event(2)).index == 0

@@ -9,14 +9,13 @@ folder and a public key obtained independently (``--public-key``).
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
-from ramparts.audit.interface import LogIntegrityError, StoredEntry
+from ramparts.audit.interface import LogIntegrityError
 from ramparts.audit.log import AuditLog
+from ramparts.audit.verify import Row
 from ramparts.errors import InputError
 
 __all__ = ["export_log", "read_export"]
@@ -51,7 +50,7 @@ def export_log(log: AuditLog, folder: Path, vkey: str | None) -> int:
     return count
 
 
-def read_export(folder: Path) -> tuple[Iterator[StoredEntry], list[str]]:
+def read_export(folder: Path) -> tuple[Iterator[Row], list[str]]:
     """The entries (read lazily) and the checkpoint notes of an export folder."""
     entries_file = folder / "entries.jsonl"
     if not entries_file.is_file():
@@ -60,21 +59,18 @@ def read_export(folder: Path) -> tuple[Iterator[StoredEntry], list[str]]:
     return _entries(entries_file), notes
 
 
-def _entries(path: Path) -> Iterator[StoredEntry]:
+def _entries(path: Path) -> Iterator[Row]:
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             try:
                 item = json.loads(line)
-                yield StoredEntry(
-                    index=int(item["index"]),
-                    event=str(item["event"]).encode("utf-8"),
-                    leaf_hash=bytes.fromhex(item["leaf_hash"]),
-                    root=bytes.fromhex(item["root"]),
-                    recorded_at=datetime.fromisoformat(item["recorded_at"]),
-                    subject=item.get("subject"),
-                    sealed=base64.b64decode(item["sealed"]) if item.get("sealed") else None,
+                yield (
+                    int(item["index"]),
+                    str(item["event"]).encode("utf-8"),
+                    bytes.fromhex(item["leaf_hash"]),
+                    bytes.fromhex(item["root"]),
                 )
-            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            except (ValueError, KeyError, TypeError) as exc:
                 raise LogIntegrityError(
                     f"line {number} of the export is malformed ({exc})"
                 ) from exc

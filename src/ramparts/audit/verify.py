@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ramparts.audit.interface import Checkpoint, LogIntegrityError, StoredEntry, Verified
+from ramparts.audit.interface import Checkpoint, LogIntegrityError, Verified
 from ramparts.audit.note import NoteVerifier
-from ramparts.core.merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash
+from ramparts.core.merkle import MerkleAccumulator, leaf_hash
 
-__all__ = ["verify_entries"]
+__all__ = ["WINDOW", "Row", "verify_entries"]
 
 
 def _checked(notes: Sequence[str], verifier: NoteVerifier) -> dict[int, Checkpoint]:
@@ -34,8 +34,16 @@ def _checked(notes: Sequence[str], verifier: NoteVerifier) -> dict[int, Checkpoi
     return found
 
 
+WINDOW = 1024
+"""Stored tree heads are compared every this many entries (and at every checkpoint);
+after a mismatch the window is replayed entry by entry to name the first bad one."""
+
+Row = tuple[int, bytes, bytes, bytes]
+"""What verification reads of an entry: index, canonical event, leaf hash, tree head."""
+
+
 def verify_entries(
-    entries: Iterable[StoredEntry],
+    entries: Iterable[Row],
     checkpoints: Sequence[str],
     verifier: NoteVerifier,
     *,
@@ -46,15 +54,13 @@ def verify_entries(
     worm = _checked(external, verifier)
     wanted = sorted(local.keys() | worm.keys())
     acc = MerkleAccumulator()
-    roots: dict[int, bytes] = {}
-    if 0 in local or 0 in worm:
-        roots[0] = EMPTY_ROOT
     try:
-        size = _walk(entries, acc, local, worm, roots)
+        _walk(entries, acc, local, worm)
     finally:
         close = getattr(entries, "close", None)
         if close is not None:  # a generator over a database cursor: release it now
             close()
+    size = acc.size
     beyond = [s for s in wanted if s > size]
     if beyond:
         raise LogIntegrityError(
@@ -64,36 +70,57 @@ def verify_entries(
 
 
 def _walk(
-    entries: Iterable[StoredEntry],
+    entries: Iterable[Row],
     acc: MerkleAccumulator,
     local: dict[int, Checkpoint],
     worm: dict[int, Checkpoint],
-    roots: dict[int, bytes],
-) -> int:
+) -> None:
     last_good = 0
-    for entry in entries:
+    start = acc.copy()
+    window: list[tuple[bytes, bytes]] = []
+    for index, event, stored_leaf, stored_root in entries:
         expected = acc.size
-        if entry.index != expected:
-            if entry.index > expected:
+        if index != expected:
+            if index > expected:
                 raise LogIntegrityError("missing: the entry was deleted", expected)
-            raise LogIntegrityError("out of order or repeated", entry.index)
-        leaf = leaf_hash(entry.event)
-        if leaf != entry.leaf_hash:
+            raise LogIntegrityError("out of order or repeated", index)
+        leaf = leaf_hash(event)
+        if leaf != stored_leaf:
             raise LogIntegrityError(
                 "modified: its content no longer matches its leaf hash", expected
             )
         acc.append(leaf)
-        if acc.root() != entry.root:
-            raise LogIntegrityError(
-                "the stored tree head differs from the recomputed one "
-                "(an entry up to here was changed, inserted or reordered)",
-                expected,
-            )
-        if acc.size in local or acc.size in worm:
-            roots[acc.size] = acc.root()
-            _match(acc.size, roots[acc.size], local, worm, last_good)
-            last_good = acc.size
-    return acc.size
+        window.append((leaf, stored_root))
+        size = acc.size
+        signed = size in local or size in worm
+        if signed or size % WINDOW == 0:
+            _check_window(start, window)
+            start, window = acc.copy(), []
+            if signed:
+                _match(size, acc.root(), local, worm, last_good)
+                last_good = size
+    _check_window(start, window)
+
+
+def _check_window(start: MerkleAccumulator, window: list[tuple[bytes, bytes]]) -> None:
+    """Compare the window's last stored tree head; on a mismatch, find the first bad entry."""
+    if not window:
+        return
+    end = start.copy()
+    for leaf, _ in window:
+        end.append(leaf)
+    if end.root() == window[-1][1]:
+        return
+    replay = start.copy()
+    for leaf, stored in window:
+        replay.append(leaf)
+        if replay.root() != stored:
+            break
+    raise LogIntegrityError(
+        "the stored tree head differs from the recomputed one "
+        "(an entry up to here was changed, inserted or reordered)",
+        replay.size - 1,
+    )
 
 
 def _match(

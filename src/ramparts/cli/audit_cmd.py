@@ -198,7 +198,7 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
             log = _open(state)
             vkey = _read(args.public_key) if args.public_key else _signer(state).vkey
             notes = [cp.note for cp in log.checkpoints()]
-            result = verify_entries(log.entries(), notes, NoteVerifier(vkey), external=external)
+            result = verify_entries(log.rows(), notes, NoteVerifier(vkey), external=external)
     except LogIntegrityError as error:
         if state.format == "json":
             echo(

@@ -60,6 +60,10 @@ class MerkleAccumulator:
         """The roots of the complete subtrees, largest first: all a later append needs."""
         return tuple(self._stack)
 
+    def copy(self) -> MerkleAccumulator:
+        """An independent accumulator in the same state."""
+        return MerkleAccumulator.resume(self._size, self._stack)
+
     @classmethod
     def resume(cls, size: int, frontier: Sequence[bytes]) -> MerkleAccumulator:
         """An accumulator that continues a tree of ``size`` leaves from its frontier."""
