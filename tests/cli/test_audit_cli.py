@@ -84,3 +84,43 @@ def test_bad_input_is_one_line(home: Path, cli: CliRun, monkeypatch: pytest.Monk
     assert "no entry 99" in err
     code, _, err = cli(["audit", "verify", "--export", str(home)])
     assert code == 2
+
+
+def test_ocsf_export_and_syslog(home: Path, cli: CliRun) -> None:
+    import socket  # noqa: PLC0415
+
+    cli(
+        ["audit", "append", "--actor", "ci", "--action", "model.promote", "--resource", "model:m@2"]
+    )
+    cli(["audit", "append", "--actor", "alice", "--action", "auth.login", "--resource", "gateway",
+         "--outcome", "denied", "--reason", "expired token"])  # fmt: skip
+    code, out, _ = cli(["audit", "tail", "--ocsf"])
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert (first["class_uid"], first["activity_id"], first["type_uid"]) == (6003, 3, 600303)
+    assert first["api"]["operation"] == "model.promote"
+    assert first["metadata"]["uid"] == "0"
+    assert (second["class_uid"], second["activity_id"], second["status"]) == (3002, 1, "Failure")
+    assert second["status_detail"] == "expired token"
+    assert cli(["audit", "export", str(home / "exp"), "--ocsf"])[0] == 0
+    assert len((home / "exp" / "ocsf.jsonl").read_text().splitlines()) == 2
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(5)
+        port = server.getsockname()[1]
+        code, out, _ = cli(["audit", "tail", "-n", "1", "--syslog", f"udp://127.0.0.1:{port}"])
+        assert (code, out.strip()) == (0, f"sent 1 audit entry to udp://127.0.0.1:{port}")
+        message = server.recv(65536).decode()
+    assert message.startswith("<84>1 ")  # facility 10 (security/authorization), warning
+    assert ' audit [ramparts@32473 index="1" action="auth.login"' in message
+    code, _, err = cli(["audit", "tail", "--syslog", "http://x"])
+    assert code == 2
+    assert "expected udp://HOST:PORT" in err
+
+
+def test_retention_below_six_months_is_refused(
+    home: Path, cli: CliRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAMPARTS_AUDIT__RETENTION_DAYS", "30")
+    code, _, err = cli(["audit", "tail"])
+    assert code == 2
+    assert "at least 183" in err

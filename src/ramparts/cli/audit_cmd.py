@@ -65,8 +65,14 @@ def add_parser(commands: Any) -> None:
     verify.add_argument("--worm-dir", type=Path, metavar="DIR", help="write-once checkpoint copies")
     verify.set_defaults(handler=run_verify)
 
-    tail = sub.add_parser("tail", help="the latest entries")
+    tail = sub.add_parser("tail", help="the latest entries (JSON lines, OCSF, or to syslog)")
     tail.add_argument("-n", type=int, default=10, metavar="N", help="how many (default 10)")
+    tail.add_argument("--ocsf", action="store_true", help="as OCSF 1.3 records")
+    tail.add_argument(
+        "--syslog",
+        metavar="URL",
+        help="send as RFC 5424 messages to udp://HOST:PORT or tcp://HOST:PORT",
+    )
     tail.set_defaults(handler=run_tail)
 
     show = sub.add_parser("show", help="one entry, sealed fields opened if not erased")
@@ -80,6 +86,7 @@ def add_parser(commands: Any) -> None:
 
     export = sub.add_parser("export", help="write entries, checkpoints and key to a folder")
     export.add_argument("folder", type=Path, metavar="DIR")
+    export.add_argument("--ocsf", action="store_true", help="also write ocsf.jsonl (OCSF 1.3)")
     export.set_defaults(handler=run_export)
 
     erase = sub.add_parser("erase", help="destroy a data subject's key (crypto-shredding)")
@@ -230,14 +237,43 @@ def _read(path: Path) -> str:
 
 
 def run_tail(state: AppState, args: argparse.Namespace) -> int:
-    """Print the latest entries, one JSON line each."""
+    """Print (or send to syslog) the latest entries."""
+    from ramparts.audit.ocsf import syslog_line, to_ocsf  # noqa: PLC0415
+
     log = _open(state)
     start = max(0, log.size() - max(args.n, 0))
-    for entry in log.entries(start):
-        echo(
-            json.dumps({"index": entry.index, "event": json.loads(entry.event)}, ensure_ascii=False)
-        )
+    items = [(e.index, json.loads(e.event)) for e in log.entries(start)]
+    if args.syslog:
+        sent = _send_syslog(args.syslog, [syslog_line(i, ev) for i, ev in items])
+        echo(f"sent {sent} audit entr{'y' if sent == 1 else 'ies'} to {args.syslog}")
+        return 0
+    for index, ev in items:
+        record = to_ocsf(index, ev) if args.ocsf else {"index": index, "event": ev}
+        echo(json.dumps(record, ensure_ascii=False))
     return 0
+
+
+def _send_syslog(url: str, lines: list[bytes]) -> int:
+    """UDP: one datagram per message; TCP: octet-counted framing (RFC 6587)."""
+    import socket  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("udp", "tcp") or not parts.hostname:
+        raise InputError(f"--syslog {url!r}: expected udp://HOST:PORT or tcp://HOST:PORT")
+    address = (parts.hostname, parts.port or 514)
+    try:
+        if parts.scheme == "udp":
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                for line in lines:
+                    sock.sendto(line, address)
+        else:
+            with socket.create_connection(address, timeout=10) as sock:
+                for line in lines:
+                    sock.sendall(str(len(line)).encode() + b" " + line)
+    except OSError as exc:
+        raise InputError(f"cannot send to {url}: {exc.strerror or exc}") from exc
+    return len(lines)
 
 
 def run_show(state: AppState, args: argparse.Namespace) -> int:
@@ -271,6 +307,13 @@ def run_export(state: AppState, args: argparse.Namespace) -> int:
 
     log = _open(state)
     count = export_log(log, args.folder, _signer(state).vkey)
+    if args.ocsf:
+        from ramparts.audit.ocsf import to_ocsf  # noqa: PLC0415
+
+        with (args.folder / "ocsf.jsonl").open("w", encoding="utf-8") as out:
+            for entry in log.entries():
+                record = to_ocsf(entry.index, json.loads(entry.event))
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
     echo(f"exported {count} entries and {len(log.checkpoints())} checkpoint(s) to {args.folder}")
     return 0
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG_FILE",
     "ENV_PREFIX",
+    "MIN_RETENTION_DAYS",
     "AuditSettings",
     "DepsScanSettings",
     "ModelScanSettings",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 CONFIG_FILE = "ramparts.toml"
+MIN_RETENTION_DAYS = 183
+"""The shortest audit retention ramparts accepts: six months."""
 ENV_PREFIX = "RAMPARTS_"
 _FORBID: dict[str, Any] = {"extra": "forbid"}
 
@@ -173,10 +176,16 @@ class AuditSettings:
     worm_dir: Path | None = None
     """A write-once folder (e.g. a WORM mount) where every checkpoint is also written."""
     retention_days: int = 183
-    """Entries are kept at least this long (the EU AI Act asks for six months or more)."""
+    """Entries are kept at least this long; fewer than 183 days (the six months the EU AI
+    Act asks logs of high-risk systems to be kept) is refused."""
 
     def __post_init__(self) -> None:
         _positive(self, "checkpoint_every", "retention_days")
+        if self.retention_days < MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"audit.retention_days must be at least {MIN_RETENTION_DAYS} (six months), "
+                f"got {self.retention_days}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
