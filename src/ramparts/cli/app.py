@@ -15,6 +15,7 @@ from ramparts.cli import (
     config_cmd,
     db_cmd,
     fingerprint_cmd,
+    policy_cmd,
     redact_cmd,
     scan_cmd,
     sign_cmd,
@@ -72,6 +73,7 @@ def build_parser() -> Parser:
     bom_cmd.add_parser(commands)
     fingerprint_cmd.add_parser(commands)
     audit_cmd.add_parser(commands)
+    policy_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser
