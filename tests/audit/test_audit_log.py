@@ -18,7 +18,13 @@ from ramparts.audit.note import NoteSigner, NoteVerifier
 from ramparts.audit.verify import verify_entries
 from ramparts.core.clock import SystemClock
 from ramparts.core.interface import Event, Outcome
-from ramparts.core.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ramparts.core.merkle import (
+    MerkleAccumulator,
+    leaf_hash,
+    subtree_root,
+    verify_consistency,
+    verify_inclusion,
+)
 from ramparts.errors import InputError
 from ramparts.store import create_engine, upgrade
 
@@ -146,29 +152,33 @@ def test_modified_entry_with_its_leaf_hash_recomputed(
     assert "tree head differs" in err.reason
 
 
+def _rewrite_history(
+    log: AuditLog, engine: sa.Engine, index: int, old: bytes, new: bytes
+) -> MerkleAccumulator:
+    """Change entry ``index`` and recompute every stored leaf hash and tree head after it,
+    as an attacker with write access to the database would; the tree as rewritten."""
+    acc = MerkleAccumulator()
+    for e in list(log.entries()):
+        body = e.event.replace(old, new) if e.index == index else e.event
+        acc.append(leaf_hash(body))
+        if e.index >= index:
+            _attacker(
+                engine,
+                "UPDATE audit_entries SET event = :e, leaf_hash = :l, root = :r WHERE idx = :i",
+                e=body.decode(),
+                l=leaf_hash(body),
+                r=acc.root(),
+                i=e.index,
+            )
+    return acc
+
+
 def test_history_rewritten_with_every_hash_recomputed(
     log: AuditLog, signer: NoteSigner, engine: sa.Engine
 ) -> None:
     """The attacker recomputes leaves and tree heads: the signed checkpoint still catches it."""
     fill(log, 25)
-    entries = list(log.entries())
-    from ramparts.core.merkle import MerkleAccumulator  # noqa: PLC0415
-
-    acc = MerkleAccumulator()
-    updates = []
-    for e in entries:
-        body = e.event.replace(b"user-2", b"user-0") if e.index == 14 else e.event
-        acc.append(leaf_hash(body))
-        updates.append((e.index, body, leaf_hash(body), acc.root()))
-    for idx, body, leaf, root in updates[14:]:
-        _attacker(
-            engine,
-            "UPDATE audit_entries SET event = :event, leaf_hash = :leaf, root = :root WHERE idx = :idx",
-            event=body.decode(),
-            leaf=leaf,
-            root=root,
-            idx=idx,
-        )
+    _rewrite_history(log, engine, 14, b"user-2", b"user-0")
     err = _tampered(log, signer)
     assert "signed checkpoint at size 20 does not match" in err.reason
     assert err.index == 10  # the change lies in entries 10..19
@@ -235,37 +245,19 @@ def test_fork_signed_with_a_stolen_key_is_caught_by_the_write_once_copy(
     log: AuditLog, signer: NoteSigner, engine: sa.Engine, tmp_path: Path
 ) -> None:
     fill(log, 25)  # checkpoints 10 and 20 were copied to the write-once folder
-    rows = list(log.entries())
-    from ramparts.core.merkle import MerkleAccumulator  # noqa: PLC0415
-
-    acc = MerkleAccumulator()
-    rewritten = []
-    for e in rows:
-        body = e.event.replace(b"req-5", b"req-X") if e.index == 5 else e.event
-        acc.append(leaf_hash(body))
-        rewritten.append((e.index, body, leaf_hash(body), acc.root()))
-        if acc.size in (10, 20):
-            rewritten.append((-acc.size, b"", b"", signer.sign(acc.size, acc.root()).note.encode()))
+    _rewrite_history(log, engine, 5, b"req-5", b"req-X")
     _attacker(engine, "DELETE FROM audit_checkpoints")
-    for idx, body, leaf, root in rewritten:
-        if idx < 0:
-            _attacker(
-                engine,
-                "INSERT INTO audit_checkpoints VALUES (:s, :r, :n, :t)",
-                s=-idx,
-                r=b"\x00" * 32,
-                n=root.decode(),
-                t=datetime.now(UTC),
-            )
-        else:
-            _attacker(
-                engine,
-                "UPDATE audit_entries SET event = :e, leaf_hash = :l, root = :r WHERE idx = :i",
-                e=body.decode(),
-                l=leaf,
-                r=root,
-                i=idx,
-            )
+    leaves = [e.leaf_hash for e in log.entries()]
+    for size in (10, 20):  # signed again with the stolen key
+        forged = signer.sign(size, subtree_root(leaves, 0, size))
+        _attacker(
+            engine,
+            "INSERT INTO audit_checkpoints VALUES (:s, :r, :n, :t)",
+            s=size,
+            r=forged.root,
+            n=forged.note,
+            t=datetime.now(UTC),
+        )
     assert verify(log, signer) == 25  # the rewritten log is consistent with itself...
     with pytest.raises(LogIntegrityError, match="forked from what was published") as info:
         verify(log, signer, tmp_path / "worm")  # ...but not with the published checkpoints

@@ -11,14 +11,13 @@ Not collected by pytest (the name does not start with test_).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
-import time
-import traceback
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fuzzloop import fuzz_main
 from packaging.version import Version
 
 from ramparts.scan.lockfiles import Included, parse_manifest
@@ -95,37 +94,16 @@ def check(text: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--save", help="write a failing input to this file")
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    corpus = list(SEEDS)
-    end = time.monotonic() + args.seconds
-    runs = 0
-    while time.monotonic() < end:
-        text = rng.choice(corpus)
-        for _ in range(rng.randrange(1, 6)):
-            text = mutate(rng, text)[:MAX_CHARS]
-        t0 = time.monotonic()
-        try:
-            check(text)
-        except Exception:  # noqa: BLE001 - every failure is reported with its input
-            sys.stderr.write(f"FAIL on {text[:400]!r}\n{traceback.format_exc()}")
-            if args.save:
-                Path(args.save).write_text(text, encoding="utf-8")
-            return 1
-        if time.monotonic() - t0 > MAX_SECONDS:
-            sys.stderr.write(f"SLOW ({time.monotonic() - t0:.1f} s) on {text[:400]!r}\n")
-            if args.save:
-                Path(args.save).write_text(text, encoding="utf-8")
-            return 1
-        if len(text) < 20_000 and rng.random() < 0.05:
-            corpus.append(text)
-        runs += 1
-    sys.stdout.write(f"fuzz_deps: {runs} inputs, no failure\n")
-    return 0
+    """Run the fuzz loop on this target."""
+    return fuzz_main(
+        "fuzz_deps",
+        SEEDS,
+        mutate,
+        check,
+        max_chars=MAX_CHARS,
+        max_seconds=MAX_SECONDS,
+        description=__doc__.splitlines()[0],
+    )
 
 
 if __name__ == "__main__":
