@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from ramparts.sign.model import Signed
     from ramparts.sign.provenance import Dependency
 
-__all__ = ["add_parser", "add_provenance_options", "check_provenance", "provenance_path"]
+__all__ = [
+    "PASSWORD_VARIABLE",
+    "add_parser",
+    "add_provenance_options",
+    "check_provenance",
+    "key_password",
+    "provenance_path",
+]
 
 DESCRIPTION = """\
 Write signed SLSA Provenance v1 for a model or dataset: which builder made it, from
@@ -161,8 +168,7 @@ def run_attest(state: AppState, args: argparse.Namespace) -> int:
         sign_statement,
     )
 
-    password = state.environ.get("RAMPARTS_KEY_PASSWORD")
-    signer = KeySigner(args.key, password=password.encode() if password else None)
+    signer = KeySigner(args.key, password=key_password(state))
     context = context_from_environment(state.environ).merged(
         builder_id=args.builder_id,
         repository=args.repository,
@@ -198,6 +204,15 @@ def _append(bundle: Path, line: bytes) -> None:
         tmp.replace(bundle)
     except OSError as exc:
         raise InputError(f"cannot write {bundle}: {exc.strerror or exc}") from exc
+
+
+PASSWORD_VARIABLE = "RAMPARTS_KEY_PASSWORD"  # noqa: S105 - the name of a variable, not a password
+
+
+def key_password(state: AppState) -> bytes | None:
+    """The password of an encrypted private key, from ``RAMPARTS_KEY_PASSWORD``."""
+    value = state.environ.get(PASSWORD_VARIABLE)
+    return value.encode("utf-8") if value else None
 
 
 def _wants_provenance(args: argparse.Namespace) -> bool:

@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ramparts.cli.attest_cmd import add_provenance_options, check_provenance
+from ramparts.cli.attest_cmd import (
+    PASSWORD_VARIABLE,
+    add_provenance_options,
+    check_provenance,
+    key_password,
+)
 from ramparts.cli.output import (
     DelayedProgress,
     add_report_options,
@@ -24,7 +29,6 @@ from ramparts.errors import InputError
 
 __all__ = ["add_parser"]
 
-PASSWORD_VARIABLE = "RAMPARTS_KEY_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
 SIGN_DESCRIPTION = f"""\
 Hash a model file or folder into an OpenSSF Model Signing v1.0 manifest and sign it.
@@ -207,11 +211,6 @@ def _positive(value: str) -> int:
     return number
 
 
-def _password(state: AppState) -> bytes | None:
-    value = state.environ.get(PASSWORD_VARIABLE)
-    return value.encode("utf-8") if value else None
-
-
 class _Counter:
     """Progress callback that counts bytes hashed and feeds a delayed progress bar."""
 
@@ -262,7 +261,7 @@ def run_sign(state: AppState, args: argparse.Namespace) -> int:
         shard_size=args.shard_size,
         ignore_paths=tuple(p for p in ignores if p),
     )
-    password = _password(state)
+    password = key_password(state)
     signer: Signer | SigstoreSigner
     if args.sigstore:
         signer = SigstoreSigner(identity_token=args.identity_token, staging=args.staging)
