@@ -237,3 +237,24 @@ def test_docs_library_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert code is not None
     exec(compile(code.group(1), "docs/policy.md", "exec"), {})  # noqa: S102 - our own docs
     assert capsys.readouterr().out.startswith("True allowed by model-publisher")
+
+
+def test_cli_explain_reads_the_roles_of_an_identity(
+    cli: Callable[[list[str]], tuple[int, str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli(["identity", "create", "alice", "--role", "model-auditor"])[0] == 0
+    code, out, _ = cli(
+        ["policy", "explain", "--principal", "alice", "--action", "read", "--resource", "audit"]
+    )
+    assert (code, out.splitlines()[0]) == (
+        0,
+        "ALLOW: allowed by model-auditor: allow export,read,verify on audit",
+    )
+    code, _, err = cli(
+        ["policy", "explain", "--principal", "bob", "--action", "read", "--resource", "audit"]
+    )
+    assert code == 2
+    assert "no identity named 'bob'" in err

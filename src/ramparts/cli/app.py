@@ -15,6 +15,7 @@ from ramparts.cli import (
     config_cmd,
     db_cmd,
     fingerprint_cmd,
+    identity_cmd,
     policy_cmd,
     redact_cmd,
     scan_cmd,
@@ -74,6 +75,7 @@ def build_parser() -> Parser:
     fingerprint_cmd.add_parser(commands)
     audit_cmd.add_parser(commands)
     policy_cmd.add_parser(commands)
+    identity_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

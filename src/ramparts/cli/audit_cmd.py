@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ramparts.audit.log import AuditLog
     from ramparts.audit.note import NoteSigner
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "open_log"]
 
 DESCRIPTION = """\
 The tamper-evident audit log: each event is a leaf of an RFC 6962 Merkle tree in the
@@ -108,7 +108,8 @@ def _signer(state: AppState) -> NoteSigner:
     return NoteSigner(settings.audit.origin, path)
 
 
-def _open(state: AppState) -> AuditLog:
+def open_log(state: AppState) -> AuditLog:
+    """The audit log in the state database, migrated, with its checkpoint signer."""
     from ramparts.audit.log import AuditLog  # noqa: PLC0415
     from ramparts.core.clock import SystemClock  # noqa: PLC0415
     from ramparts.store import create_engine, upgrade  # noqa: PLC0415
@@ -175,7 +176,7 @@ def _pair(item: str) -> tuple[str, str]:
 
 def run_append(state: AppState, args: argparse.Namespace) -> int:
     """Record one event durably; print its index and the new tree head."""
-    receipt = _open(state).append(_event_from(args))
+    receipt = open_log(state).append(_event_from(args))
     if state.format == "json":
         echo(json.dumps({"index": receipt.index, "root": receipt.root.hex()}))
     else:
@@ -202,7 +203,7 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
             entries, notes = read_export(args.export)
             result = verify_entries(entries, notes, NoteVerifier(vkey), external=external)
         else:
-            log = _open(state)
+            log = open_log(state)
             vkey = _read(args.public_key) if args.public_key else _signer(state).vkey
             notes = [cp.note for cp in log.checkpoints()]
             result = verify_entries(log.rows(), notes, NoteVerifier(vkey), external=external)
@@ -240,7 +241,7 @@ def run_tail(state: AppState, args: argparse.Namespace) -> int:
     """Print (or send to syslog) the latest entries."""
     from ramparts.audit.ocsf import syslog_line, to_ocsf  # noqa: PLC0415
 
-    log = _open(state)
+    log = open_log(state)
     start = max(0, log.size() - max(args.n, 0))
     items = [(e.index, json.loads(e.event)) for e in log.entries(start)]
     if args.syslog:
@@ -278,7 +279,7 @@ def _send_syslog(url: str, lines: list[bytes]) -> int:
 
 def run_show(state: AppState, args: argparse.Namespace) -> int:
     """Print one entry with its sealed fields opened (or marked erased)."""
-    log = _open(state)
+    log = open_log(state)
     entry = log.get(args.index)
     shown = {
         "index": entry.index,
@@ -293,7 +294,7 @@ def run_show(state: AppState, args: argparse.Namespace) -> int:
 
 def run_proof(state: AppState, args: argparse.Namespace) -> int:
     """Print an inclusion proof (RFC 9162 audit path) as JSON."""
-    log = _open(state)
+    log = open_log(state)
     size = args.size if args.size is not None else log.size()
     leaf, path, root = log.inclusion(args.index, size)
     echo(json.dumps({"index": args.index, "tree_size": size, "leaf_hash": leaf.hex(),
@@ -305,7 +306,7 @@ def run_export(state: AppState, args: argparse.Namespace) -> int:
     """Write entries, checkpoints and the verifier key to a folder."""
     from ramparts.audit.export import export_log  # noqa: PLC0415
 
-    log = _open(state)
+    log = open_log(state)
     count = export_log(log, args.folder, _signer(state).vkey)
     if args.ocsf:
         from ramparts.audit.ocsf import to_ocsf  # noqa: PLC0415
@@ -320,7 +321,7 @@ def run_export(state: AppState, args: argparse.Namespace) -> int:
 
 def run_erase(state: AppState, args: argparse.Namespace) -> int:
     """Destroy the subject's data key; the log still verifies."""
-    count = _open(state).erase(args.subject)
+    count = open_log(state).erase(args.subject)
     noun = "entry" if count == 1 else "entries"
     echo(f"erased: the sealed fields of {count} {noun} of {args.subject} can no longer be read")
     return 0
@@ -328,7 +329,7 @@ def run_erase(state: AppState, args: argparse.Namespace) -> int:
 
 def run_checkpoint(state: AppState, args: argparse.Namespace) -> int:
     """Sign a checkpoint of the current tree head."""
-    signed = _open(state).checkpoint()
+    signed = open_log(state).checkpoint()
     if signed is None:
         echo("nothing new to checkpoint")
     else:

@@ -21,6 +21,7 @@ Roles and decisions: deny by default, an explicit deny wins, and every decision 
 which rule decided and which conditions failed.
 
   ramparts policy roles
+  ramparts policy explain --principal alice --action approve --resource model:fraud@7
   ramparts policy explain --principal alice --role model-approver \\
       --action approve --resource model:fraud@7 --mfa
   ramparts policy explain --principal ci --role data-scientist --action invoke \\
@@ -39,7 +40,9 @@ def add_parser(commands: Any) -> None:
     sub = policy.add_command_parsers()
 
     explain = sub.add_parser("explain", help="decide one request and say why")
-    explain.add_argument("--principal", required=True, metavar="NAME")
+    explain.add_argument(
+        "--principal", required=True, metavar="NAME", help="an identity, or any name with --role"
+    )
     explain.add_argument(
         "--role",
         action="append",
@@ -88,7 +91,12 @@ def run_explain(state: AppState, args: argparse.Namespace) -> int:
         raise InputError(f"--time or --ip: {exc}") from exc
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    principal = Principal(id=args.principal, name=args.principal, roles=tuple(args.role))
+    if args.role:
+        principal = Principal(id=args.principal, name=args.principal, roles=tuple(args.role))
+    else:  # the identity's own roles, as the gateway would see them
+        from ramparts.cli.identity_cmd import wiring  # noqa: PLC0415
+
+        principal = wiring(state).identities.get(args.principal).principal()
     resource = Resource.parse(
         args.resource, environment=args.env, classification=args.classification, owner=args.owner
     )

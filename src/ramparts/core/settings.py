@@ -38,6 +38,7 @@ __all__ = [
     "MIN_RETENTION_DAYS",
     "AuditSettings",
     "DepsScanSettings",
+    "IdentitySettings",
     "ModelScanSettings",
     "ScanSettings",
     "Secret",
@@ -189,6 +190,43 @@ class AuditSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentitySettings:
+    """Identities, API keys and short-lived tokens (``[identity]`` in ramparts.toml)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+
+    issuer: str = "ramparts"
+    """The ``iss`` of every token issued, and the only one verification accepts."""
+    audience: str = "ramparts"
+    """The ``aud`` of every token issued, and the only one verification accepts."""
+    token_lifetime_minutes: int = 15
+    """How long a token lives; at most 1440 (a day)."""
+    token_algorithm: Literal["EdDSA", "ES256"] = "EdDSA"  # noqa: S105 - an algorithm name
+    """The algorithm of new token signing keys (Ed25519, or ECDSA P-256)."""
+    leeway_seconds: int = 30
+    """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``; at most 300."""
+    key_rotation_grace_hours: float = 24.0
+    """How long ``rotate`` keeps the previous API keys valid."""
+    signing_key_max_age_days: int = 30
+    """A token signing key older than this is replaced when the next token is issued."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "token_lifetime_minutes", "signing_key_max_age_days")
+        if not self.issuer or not self.audience:
+            raise ValueError("identity.issuer and identity.audience must not be empty")
+        if self.token_lifetime_minutes > 1440:
+            raise ValueError(
+                f"token_lifetime_minutes must be at most 1440, got {self.token_lifetime_minutes}"
+            )
+        if not 0 <= self.leeway_seconds <= 300:
+            raise ValueError(f"leeway_seconds must be 0 to 300, got {self.leeway_seconds}")
+        if self.key_rotation_grace_hours < 0:
+            raise ValueError(
+                f"key_rotation_grace_hours must be >= 0, got {self.key_rotation_grace_hours}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ramparts can be told, validated once at start-up."""
 
@@ -205,6 +243,7 @@ class Settings:
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "warning"
     scan: ScanSettings = field(default_factory=ScanSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
 
     def sqlalchemy_url(self) -> str:
         """The database URL to connect to, defaulting to the embedded SQLite file."""

@@ -15,8 +15,11 @@ __all__ = [
     "audit_entries",
     "audit_head",
     "audit_subject_keys",
+    "identities",
+    "identity_api_keys",
     "metadata",
     "scan_runs",
+    "token_revocations",
 ]
 
 NAMING_CONVENTION = {
@@ -103,3 +106,43 @@ audit_subject_keys = sa.Table(
 )
 """Per-subject data keys of sealed personal fields; erasure destroys the key (sets it
 to NULL), after which the subject's sealed fields can never be read again."""
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("roles", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("name"),
+)
+"""People and services that authenticate: ``kind`` is ``human`` or ``service``, ``roles``
+a JSON list of role names. A revoked identity keeps its row (and its name) with
+``disabled_at`` set, so that audit events naming it stay meaningful."""
+
+identity_api_keys = sa.Table(
+    "identity_api_keys",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("identity_id", sa.Text, sa.ForeignKey("identities.id"), nullable=False),
+    sa.Column("key_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index(None, "identity_id"),
+)
+"""API keys by their public id; ``key_hash`` is HMAC-SHA256 under the server's pepper,
+never the key. ``expires_at`` is set when a rotation gives the key a grace period."""
+
+token_revocations = sa.Table(
+    "token_revocations",
+    metadata,
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Revoked token ids (``kind`` ``jti``) and identities (``sub``) when no Redis is
+configured; a row is kept until every token it could deny has expired."""
