@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fuzzloop import fuzz_main
+from fuzzloop import fuzz_main, mutate_text
 
 from ramparts.privacy.redact import Redactor
 from ramparts.privacy.secrets import SecretDetector
@@ -47,20 +47,8 @@ SEEDS = [
 
 
 def mutate(rng: random.Random, text: str) -> str:
-    """One random edit: flip, splice, cut, duplicate or insert a special character."""
-    if not text:
-        return rng.choice(SEEDS)
-    i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
-    op = rng.randrange(5)
-    if op == 0:
-        return text[:i] + chr(rng.randrange(0x20, 0x2FFF)) + text[i + 1 :]
-    if op == 1:
-        return text[:i] + rng.choice(SEEDS)[: j - i + 20] + text[j:]
-    if op == 2:
-        return text[:i] + text[j:]
-    if op == 3:
-        return text[:j] + text[i:j] * rng.randrange(1, 50) + text[j:]
-    return text[:i] + rng.choice('"\\,\t\n{}[]:@-_.\x1b\r') + text[i:]
+    """One random edit (see :func:`fuzzloop.mutate_text`) with this target's specials."""
+    return mutate_text(rng, text, SEEDS, '"\\,\t\n{}[]:@-_.\x1b\r')
 
 
 def check(text: str) -> None:

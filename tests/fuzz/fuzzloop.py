@@ -15,7 +15,24 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["fuzz_main"]
+__all__ = ["fuzz_main", "mutate_text"]
+
+
+def mutate_text(rng: random.Random, text: str, seeds: Sequence[str], specials: str) -> str:
+    """One random edit: flip, splice from a seed, cut, duplicate, or insert a special."""
+    if not text:
+        return rng.choice(seeds)
+    i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+    op = rng.randrange(5)
+    if op == 0:
+        return text[:i] + chr(rng.randrange(0x20, 0x2FFF)) + text[i + 1 :]
+    if op == 1:
+        return text[:i] + rng.choice(seeds)[: j - i + 20] + text[j:]
+    if op == 2:
+        return text[:i] + text[j:]
+    if op == 3:
+        return text[:j] + text[i:j] * rng.randrange(1, 50) + text[j:]
+    return text[:i] + rng.choice(specials) + text[i:]
 
 
 def fuzz_main(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.output import echo
 from ramparts.cli.parsing import Parser
+from ramparts.cli.policy_cmd import add_policy_option
 from ramparts.cli.state import AppState
 from ramparts.errors import InputError
 
@@ -61,14 +62,7 @@ def add_parser(commands: Any) -> None:
         help="a role it holds (repeatable); built-in or from --policy",
     )
     create.add_argument("--service", action="store_true", help="a workload, not a person")
-    create.add_argument(
-        "--policy",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="custom roles (YAML, repeatable)",
-    )
+    add_policy_option(create)
     create.set_defaults(handler=run_create)
 
     token = sub.add_parser("token", help="issue a short-lived token (printed on stdout)")

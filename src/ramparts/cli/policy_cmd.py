@@ -14,7 +14,7 @@ from ramparts.cli.parsing import Parser
 from ramparts.cli.state import AppState
 from ramparts.errors import InputError
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "add_policy_option"]
 
 DESCRIPTION = """\
 Roles and decisions: deny by default, an explicit deny wins, and every decision says
@@ -58,7 +58,17 @@ def add_parser(commands: Any) -> None:
     explain.add_argument("--mfa", action="store_true", help="the principal used MFA")
     explain.add_argument("--ip", help="the request's source address")
     explain.add_argument("--time", help="when (ISO 8601, default now)")
-    explain.add_argument(
+    add_policy_option(explain)
+    explain.set_defaults(handler=run_explain)
+
+    roles = sub.add_parser("roles", help="the roles and their rules")
+    add_policy_option(roles)
+    roles.set_defaults(handler=run_roles)
+
+
+def add_policy_option(parser: argparse.ArgumentParser) -> None:
+    """``--policy FILE``: custom roles in YAML, repeatable."""
+    parser.add_argument(
         "--policy",
         type=Path,
         action="append",
@@ -66,11 +76,6 @@ def add_parser(commands: Any) -> None:
         metavar="FILE",
         help="custom roles (YAML, repeatable)",
     )
-    explain.set_defaults(handler=run_explain)
-
-    roles = sub.add_parser("roles", help="the roles and their rules")
-    roles.add_argument("--policy", type=Path, action="append", default=[], metavar="FILE")
-    roles.set_defaults(handler=run_roles)
 
 
 def run_explain(state: AppState, args: argparse.Namespace) -> int:
