@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ramparts.audit.interface import Checkpoint, LogIntegrityError
-from ramparts.core.secretfile import write_secret_file
+from ramparts.core.files import write_secret_file
 from ramparts.errors import ConfigError
 
 __all__ = ["NoteSigner", "NoteVerifier", "checkpoint_body", "parse_checkpoint"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ramparts.cli.output import echo
 from ramparts.cli.parsing import Parser, existing_path
 from ramparts.cli.state import AppState
+from ramparts.core.files import write_atomic
 from ramparts.errors import InputError
 
 if TYPE_CHECKING:
@@ -198,10 +199,7 @@ def _append(bundle: Path, line: bytes) -> None:
         old = bundle.read_bytes() if bundle.exists() else b""
         if old and not old.endswith(b"\n"):
             old += b"\n"
-        bundle.parent.mkdir(parents=True, exist_ok=True)
-        tmp = bundle.with_name(bundle.name + ".tmp")
-        tmp.write_bytes(old + line)
-        tmp.replace(bundle)
+        write_atomic(bundle, old + line)
     except OSError as exc:
         raise InputError(f"cannot write {bundle}: {exc.strerror or exc}") from exc
 

@@ -24,6 +24,7 @@ from ramparts.cli.output import (
 )
 from ramparts.cli.parsing import Parser, existing_path
 from ramparts.cli.state import AppState
+from ramparts.core.files import write_atomic
 from ramparts.core.types import Severity
 from ramparts.errors import InputError
 
@@ -235,10 +236,7 @@ def _write_signature(path: Path, data: bytes) -> None:
     if path.is_dir():
         raise InputError(f"cannot write the signature to {path}: it is a directory")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_atomic(path, data)
     except OSError as exc:
         raise InputError(f"cannot write the signature {path}: {exc.strerror or exc}") from exc
 

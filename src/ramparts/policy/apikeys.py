@@ -19,7 +19,7 @@ import secrets
 from pathlib import Path
 from typing import Self
 
-from ramparts.core.secretfile import write_secret_file
+from ramparts.core.files import write_secret_file
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import AuthenticationError, Rejection
 

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ramparts.core.files import write_secret_file
 from ramparts.core.interface import Clock
-from ramparts.core.secretfile import write_secret_file
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import ALGORITHMS
 

@@ -195,46 +195,40 @@ def _pipeline(
     return total
 
 
-def _atomic(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def _to_file(src: Path, dst: Path, verb: str, run: Callable[[BinaryIO, BinaryIO], int]) -> int:
+    """Run ``run`` from ``src`` into a synced temporary file renamed to ``dst`` only on
+    success: a failure (tampering included) leaves no partial output."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    try:
+        with src.open("rb") as fin, tmp.open("wb") as fout:
+            size = run(fin, fout)
+            fout.flush()
+            os.fsync(fout.fileno())
+        tmp.replace(dst)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PrivacyError(f"cannot {verb} {src}: {exc.strerror or exc}") from exc
+    except PrivacyError:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size
 
 
 def encrypt_file(
     src: Path, dst: Path, keystore: KeyStore, kek_name: str, *, chunk_size: int = CHUNK_SIZE
 ) -> int:
     """Encrypt ``src`` into ``dst`` (written atomically); return the plaintext size."""
-    tmp = _atomic(dst)
-    try:
-        with src.open("rb") as fin, tmp.open("wb") as fout:
-            size = encrypt_stream(fin, fout, keystore, kek_name, chunk_size=chunk_size)
-            fout.flush()
-            os.fsync(fout.fileno())
-        tmp.replace(dst)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise PrivacyError(f"cannot encrypt {src}: {exc.strerror or exc}") from exc
-    except PrivacyError:
-        tmp.unlink(missing_ok=True)
-        raise
-    return size
+    return _to_file(
+        src,
+        dst,
+        "encrypt",
+        lambda fin, fout: encrypt_stream(fin, fout, keystore, kek_name, chunk_size=chunk_size),
+    )
 
 
 def decrypt_file(src: Path, dst: Path, keystore: KeyStore) -> int:
     """Decrypt ``src`` into ``dst``; ``dst`` appears only if the whole stream verified."""
-    tmp = _atomic(dst)
-    try:
-        with src.open("rb") as fin, tmp.open("wb") as fout:
-            size = decrypt_stream(fin, fout, keystore)
-            fout.flush()
-            os.fsync(fout.fileno())
-        tmp.replace(dst)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise PrivacyError(f"cannot decrypt {src}: {exc.strerror or exc}") from exc
-    except PrivacyError:
-        tmp.unlink(missing_ok=True)
-        raise
-    return size
+    return _to_file(src, dst, "decrypt", lambda fin, fout: decrypt_stream(fin, fout, keystore))
 
 
 def rewrap(path: Path, keystore: KeyStore, new_kek_name: str) -> None:

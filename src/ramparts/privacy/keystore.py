@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
-from ramparts.core.secretfile import write_secret_file
+from ramparts.core.files import write_secret_file
 from ramparts.privacy.interface import PrivacyError
 
 __all__ = ["KEY_BYTES", "KeyStore", "LocalKeyStore"]

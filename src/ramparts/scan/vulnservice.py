@@ -22,6 +22,7 @@ This module imports pip-audit at once; the scanner imports it only when it audit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -43,6 +44,7 @@ from pip_audit._service.interface import (
 from pip_audit._service.osv import OsvService
 from pip_audit._service.pypi import PyPIService
 
+from ramparts.core.files import write_atomic
 from ramparts.core.types import Severity
 from ramparts.scan.interface import ScanAbortError
 from ramparts.scan.osv import Advisory, OsvDatabase, parse_advisory, preferred_id
@@ -181,13 +183,9 @@ class OsvOnlineService(OsvService):
         path = self._path(name, version)
         if path is None:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(records), encoding="utf-8")
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs the next run a query
+        # A cache that cannot be written only costs the next run a query.
+        with contextlib.suppress(OSError):
+            write_atomic(path, json.dumps(records).encode("utf-8"))
 
 
 def online_service(

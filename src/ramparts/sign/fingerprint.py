@@ -29,6 +29,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from ramparts.core.files import write_atomic
 from ramparts.core.merkle import MerkleAccumulator, leaf_hash
 from ramparts.sign.interface import Serialization, SignError, paired
 from ramparts.sign.manifest import hash_model, model_files
@@ -323,14 +324,10 @@ class FingerprintStore:
             "bytes_per_row": ROW_DIGEST_BYTES,
             "offsets": offsets,
         }
+        path = folder / f"{record.stage}.json"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            rows = folder / f"{record.stage}.rows"
-            rows.with_suffix(".rows.tmp").write_bytes(bytes(blob))
-            rows.with_suffix(".rows.tmp").replace(rows)
-            path = folder / f"{record.stage}.json"
-            path.with_suffix(".json.tmp").write_text(json.dumps(doc, indent=2) + "\n")
-            path.with_suffix(".json.tmp").replace(path)
+            write_atomic(folder / f"{record.stage}.rows", bytes(blob))
+            write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
         except OSError as exc:
             raise SignError(f"cannot write the fingerprint record: {exc.strerror or exc}") from exc
         return path

@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ramparts.core.secretfile import write_secret_file
+from ramparts.core.files import write_secret_file
 from ramparts.sign.bundle import EnvelopeVerifier
 from ramparts.sign.interface import SignError, VerificationError
 

@@ -1,11 +1,11 @@
-"""Writing secrets to disk: a new file only its owner can read, never an overwrite."""
+"""Writing files safely: secrets only their owner can read, and whole-file replacements."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["write_secret_file"]
+__all__ = ["write_atomic", "write_secret_file"]
 
 
 def write_secret_file(path: Path, data: bytes) -> None:
@@ -21,3 +21,17 @@ def write_secret_file(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (creating its folder): readers see the old or the new
+    file, never a half-written one. Raises :class:`OSError`; callers turn it into their own
+    errors."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
