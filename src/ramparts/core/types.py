@@ -154,12 +154,17 @@ class PrincipalKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Someone or something that acts: a person or a service identity."""
+    """Someone or something that acts: a person or a service identity.
+
+    ``teams`` limits which registry assets the principal sees: those owned by one of
+    its teams. No team means organisation-wide (admins, auditors, the local admin).
+    """
 
     id: str
     name: str
     kind: PrincipalKind = PrincipalKind.HUMAN
     roles: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id or not self.name:

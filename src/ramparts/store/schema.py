@@ -17,7 +17,17 @@ __all__ = [
     "audit_subject_keys",
     "identities",
     "identity_api_keys",
+    "identity_mfa",
+    "lineage_edges",
+    "lineage_transforms",
     "metadata",
+    "registry_approvals",
+    "registry_assets",
+    "registry_deployments",
+    "registry_exceptions",
+    "registry_stage_history",
+    "registry_stages",
+    "registry_versions",
     "scan_runs",
     "token_revocations",
 ]
@@ -114,12 +124,14 @@ identities = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("roles", sa.Text, nullable=False),
+    sa.Column("teams", sa.Text, nullable=False, server_default="[]"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("name"),
 )
 """People and services that authenticate: ``kind`` is ``human`` or ``service``, ``roles``
-a JSON list of role names. A revoked identity keeps its row (and its name) with
+a JSON list of role names, ``teams`` the JSON list of teams whose registry assets the
+identity may see (empty: organisation-wide). A revoked identity keeps its row (and its name) with
 ``disabled_at`` set, so that audit events naming it stay meaningful."""
 
 identity_api_keys = sa.Table(
@@ -146,3 +158,149 @@ token_revocations = sa.Table(
 )
 """Revoked token ids (``kind`` ``jti``) and identities (``sub``) when no Redis is
 configured; a row is kept until every token it could deny has expired."""
+
+identity_mfa = sa.Table(
+    "identity_mfa",
+    metadata,
+    sa.Column("principal_id", sa.Text, primary_key=True),
+    sa.Column("secret_sealed", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+)
+"""TOTP second factors by principal id (an identity's id, or ``local-admin``): the
+shared secret sealed with AES-GCM under a key-store key, and the last time step
+accepted, so that a code is never accepted twice."""
+
+registry_assets = sa.Table(
+    "registry_assets",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("team", sa.Text, nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("classification", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("kind", "name"),
+)
+"""Models, datasets and endpoints: ``kind`` says which, ``team`` owns it (no team: an
+orphan), ``tags`` is a JSON object."""
+
+registry_versions = sa.Table(
+    "registry_versions",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("asset_id", sa.Text, sa.ForeignKey("registry_assets.id"), nullable=False),
+    sa.Column("version", sa.Text, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("blob", sa.Text, nullable=True),
+    sa.Column("signature", sa.Text, nullable=True),
+    sa.Column("provenance", sa.Text, nullable=True),
+    sa.Column("scan", sa.Text, nullable=True),
+    sa.Column("bom", sa.Text, nullable=True),
+    sa.Column("metrics", sa.Text, nullable=False),
+    sa.Column("approved_by", sa.Text, nullable=True),
+    sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("asset_id", "version"),
+    sa.Index(None, "asset_id", "seq"),
+)
+"""Versions of an asset. ``seq`` orders them within the asset; ``digest`` is the
+artifact's SHA-256 (a folder's OpenSSF Model Signing subject digest); ``state`` is
+``registered``, ``approved``, ``rejected``, ``quarantined`` or ``deleted``; ``blob``
+names the encrypted artifact in the artifact store (NULL once deleted). ``signature``
+and ``provenance`` hold the bundles as given; ``scan`` the scan summary (JSON),
+``bom`` the CycloneDX document, ``metrics`` a JSON object."""
+
+registry_stages = sa.Table(
+    "registry_stages",
+    metadata,
+    sa.Column("asset_id", sa.Text, sa.ForeignKey("registry_assets.id"), primary_key=True),
+    sa.Column("stage", sa.Text, primary_key=True),
+    sa.Column("version_id", sa.Text, sa.ForeignKey("registry_versions.id"), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Which version each stage of an asset holds now (NULL: none)."""
+
+registry_stage_history = sa.Table(
+    "registry_stage_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("asset_id", sa.Text, sa.ForeignKey("registry_assets.id"), nullable=False),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("version_id", sa.Text, sa.ForeignKey("registry_versions.id"), nullable=True),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "asset_id", "stage", "id"),
+)
+"""Every move of a stage (promote, rollback, quarantine), in order; rollback reads it."""
+
+registry_approvals = sa.Table(
+    "registry_approvals",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("version_id", sa.Text, sa.ForeignKey("registry_versions.id"), nullable=False),
+    sa.Column("principal", sa.Text, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "version_id"),
+)
+"""Approvals and rejections of versions, by whom and when."""
+
+registry_exceptions = sa.Table(
+    "registry_exceptions",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("version_id", sa.Text, sa.ForeignKey("registry_versions.id"), nullable=False),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("gates", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("justification", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Break-glass promotions: the gates bypassed (JSON list), by whom, and why."""
+
+registry_deployments = sa.Table(
+    "registry_deployments",
+    metadata,
+    sa.Column("endpoint_id", sa.Text, sa.ForeignKey("registry_assets.id"), primary_key=True),
+    sa.Column("version_id", sa.Text, sa.ForeignKey("registry_versions.id"), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Which model version each endpoint serves."""
+
+lineage_transforms = sa.Table(
+    "lineage_transforms",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("code_commit", sa.Text, nullable=True),
+    sa.Column("environment", sa.Text, nullable=True),
+    sa.Column("builder", sa.Text, nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "environment"),
+)
+"""Transformations (training, fine-tuning, preprocessing runs): the code commit, the
+environment or builder that ran them, and other attributes (JSON)."""
+
+lineage_edges = sa.Table(
+    "lineage_edges",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("target", sa.Text, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "target"),
+)
+"""Directed edges of the lineage graph between nodes named ``KIND:ID``: ``version:ID``
+(a dataset or model version), ``transform:ID`` and ``endpoint:ID``. Data flows from
+``source`` to ``target``."""
