@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import jwt
+import pyotp
 import pytest
 
 from ramparts.core.clock import SystemClock
 from ramparts.policy.apikeys import PEPPER_FILE, KeyHasher
 from ramparts.policy.identities import Identities
-from ramparts.policy.identity_types import AuthenticationError, Rejection
+from ramparts.policy.identity_types import LOCAL_ADMIN_ID, AuthenticationError, Rejection
+from ramparts.policy.mfa import SecondFactors
 from ramparts.policy.revocations import SqlRevocations
 from ramparts.policy.token_keys import TokenKeys
 from ramparts.policy.tokens import Tokens
+from ramparts.privacy.keystore import LocalKeyStore
 from ramparts.store import create_engine
 
 CliRun = Callable[[list[str]], tuple[int, str, str]]
@@ -174,3 +178,127 @@ def test_custom_roles_from_a_policy_file(home: Path, cli: CliRun) -> None:
     code, out, _ = cli(["identity", "create", "bob", "--role", "night-shift",
                         "--policy", "roles.yaml"])  # fmt: skip
     assert code == 0, out
+
+
+def test_teams_from_create_to_list_token_and_api_key(home: Path, cli: CliRun) -> None:
+    code, out, _ = cli(["identity", "create", "vision-bot", "--role", "evaluator", "--service",
+                        "--team", "vision", "--team", "nlp"])  # fmt: skip
+    assert code == 0, out
+    assert out.splitlines()[0].endswith("with role(s) evaluator in team(s) nlp, vision")
+    api_key = out.splitlines()[2]
+    cli(["identity", "create", "auditor", "--role", "model-auditor"])
+    code, out, _ = cli(["identity", "list"])
+    assert [line.split()[-2:] for line in out.splitlines()] == [
+        ["ROLES", "TEAMS"],
+        ["model-auditor", "-"],
+        ["evaluator", "nlp,vision"],
+    ]
+    code, out, _ = cli(["-f", "json", "identity", "list"])
+    assert [i["teams"] for i in json.loads(out)] == [[], ["nlp", "vision"]]
+    code, token, _ = cli(["identity", "token", "vision-bot"])
+    identities, tokens = _library(home)
+    assert tokens.verify(token.strip()).principal.teams == ("nlp", "vision")
+    assert identities.authenticate(api_key).teams == ("nlp", "vision")
+    code, out, _ = cli(["-f", "json", "identity", "create", "x", "--role", "evaluator",
+                        "--team", "ml"])  # fmt: skip
+    assert json.loads(out)["teams"] == ["ml"]
+    code, _, err = cli(["identity", "create", "y", "--role", "evaluator", "--team", "ML Ops"])
+    assert code == 2
+    assert err.startswith("ramparts: error: team name 'ML Ops' is not allowed")
+    code, _, err = cli(["identity", "create", LOCAL_ADMIN_ID, "--role", "admin"])
+    assert code == 2
+    assert err == (
+        "ramparts: error: the identity name 'local-admin' is reserved for the local administrator\n"
+    )
+
+
+def _factors(home: Path) -> SecondFactors:
+    state = home / ".ramparts"
+    key = LocalKeyStore(state / "keys").get("mfa-secrets")
+    engine = create_engine(f"sqlite:///{state / 'ramparts.db'}")
+    return SecondFactors(engine, key, clock=SystemClock())
+
+
+def _fresh_code(secret: str) -> str:
+    """A code not about to expire, so that a test is not at a step's edge."""
+    totp = pyotp.TOTP(secret)
+    if totp.interval - time.time() % totp.interval < 2:
+        time.sleep(2)
+    return totp.now()
+
+
+def test_mfa_enrol_then_an_mfa_token(home: Path, cli: CliRun) -> None:
+    cli(["identity", "create", "alice", "--role", "model-approver"])
+    code, out, err = cli(["identity", "mfa", "alice"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "enrolled a TOTP second factor for alice; add it to an authenticator app."
+    assert "will not be shown again" in lines[1]
+    uri, secret = lines[2].split()[-1], lines[3].split()[-1]
+    assert uri.startswith("otpauth://totp/ramparts:alice?")
+    assert pyotp.parse_uri(uri).secret == secret
+    key = home / ".ramparts" / "keys" / "mfa-secrets.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+    totp_code = _fresh_code(secret)
+    code, out, err = cli(["-f", "json", "identity", "token", "alice", "--totp", totp_code])
+    assert code == 0, err
+    issued = json.loads(out)
+    assert issued["mfa"] is True
+    _, tokens = _library(home)
+    verified = tokens.verify(issued["token"])
+    assert verified.mfa
+    assert jwt.decode(issued["token"], options={"verify_signature": False})["amr"] == ["otp"]
+
+    code, out, err = cli(["identity", "token", "alice", "--totp", totp_code])  # a replay
+    assert (code, out) == (2, "")
+    assert err == "ramparts: error: the one-time code was already used: wait for the next one\n"
+    code, out, err = cli(["identity", "token", "alice", "--totp", "12345"])
+    assert (code, out) == (2, "")
+    assert err == "ramparts: error: the one-time code is not 6 digits\n"
+    code, out, _ = cli(["identity", "token", "alice"])
+    assert code == 0
+    assert not tokens.verify(out.strip()).mfa  # no code, no MFA claim
+
+    cli(["identity", "create", "bob", "--role", "evaluator"])
+    code, out, err = cli(["identity", "token", "bob", "--totp", "123456"])
+    assert (code, out) == (2, "")
+    assert err == "ramparts: error: bob has no second factor: ramparts identity mfa bob\n"
+
+    code, out, _ = cli(["audit", "tail", "-n", "20"])
+    events = [json.loads(line)["event"] for line in out.splitlines()]
+    assert [e["action"] for e in events if e["action"].startswith("identity.mfa")] == [
+        "identity.mfa.enroll"
+    ]
+    assert secret not in out
+
+
+def test_mfa_for_the_local_admin_in_json_and_removal(home: Path, cli: CliRun) -> None:
+    code, out, err = cli(["-f", "json", "identity", "mfa", "--local"])
+    assert code == 0, err
+    enrolled = json.loads(out)
+    assert enrolled["principal_id"] == LOCAL_ADMIN_ID
+    assert enrolled["uri"].startswith("otpauth://totp/ramparts:local-admin?")
+    assert "will not be shown again" in err
+    factors = _factors(home)
+    factors.verify(LOCAL_ADMIN_ID, _fresh_code(enrolled["secret"]))
+    code, out, _ = cli(["identity", "mfa", "--local", "--remove"])
+    assert (code, out) == (0, "removed the second factor of local-admin\n")
+    assert not factors.enrolled(LOCAL_ADMIN_ID)
+    code, _, err = cli(["identity", "mfa", "--local", "--remove"])
+    assert code == 2
+    assert err == "ramparts: error: no second factor is enrolled for 'local-admin'\n"
+
+
+def test_mfa_mistakes(home: Path, cli: CliRun) -> None:
+    code, _, err = cli(["identity", "mfa"])
+    assert code == 4
+    assert "give either an identity NAME or --local" in err
+    cli(["identity", "create", "alice", "--role", "model-approver"])
+    code, _, err = cli(["identity", "mfa", "alice", "--local"])
+    assert code == 4
+    code, _, err = cli(["identity", "mfa", "ghost"])
+    assert (code, err) == (2, "ramparts: error: no identity named 'ghost'\n")
+    cli(["identity", "revoke", "alice"])
+    code, _, err = cli(["identity", "mfa", "alice"])
+    assert (code, err) == (2, "ramparts: error: identity 'alice' is revoked: no second factor\n")

@@ -21,7 +21,12 @@ from ramparts.core.types import PrincipalKind
 from ramparts.errors import AuditError, InputError
 from ramparts.policy.apikeys import PEPPER_FILE, KeyHasher
 from ramparts.policy.identities import Identities
-from ramparts.policy.identity_types import AuthenticationError, IdentityError, Rejection
+from ramparts.policy.identity_types import (
+    LOCAL_ADMIN_ID,
+    AuthenticationError,
+    IdentityError,
+    Rejection,
+)
 from ramparts.policy.revocations import SqlRevocations
 from ramparts.store import create_engine, upgrade
 
@@ -285,3 +290,36 @@ KEY_SHAPED = st.from_regex(r"rmp_[a-z2-7]{8}_[A-Za-z0-9_-]{43}", fullmatch=True)
 def test_random_strings_are_never_accepted_as_keys(sqlite_directory: Identities, text: str) -> None:
     with pytest.raises(AuthenticationError):
         sqlite_directory.authenticate(text)
+
+
+def test_teams_are_stored_and_carried_by_the_principal(
+    directory: Identities, sink: SwitchableSink
+) -> None:
+    issued = directory.create("vision-bot", ["evaluator"], teams=["vision", "nlp", "vision"])
+    assert issued.identity.teams == ("nlp", "vision")
+    assert directory.get("vision-bot").teams == ("nlp", "vision")
+    assert [i.teams for i in directory.list()] == [("nlp", "vision")]
+    principal = directory.authenticate(issued.api_key)
+    assert principal.teams == ("nlp", "vision")
+    assert directory.get("vision-bot").principal() == principal
+    assert sink.events[-1].details["teams"] == ["nlp", "vision"]
+    everyone = directory.create("auditor", ["model-auditor"])
+    assert everyone.identity.teams == ()
+    assert directory.authenticate(everyone.api_key).teams == ()  # organisation-wide
+
+
+def test_bad_team_names_are_refused(directory: Identities) -> None:
+    for team in ("", "Vision", "a b", "-x", "x" * 65, "a/b"):
+        with pytest.raises(IdentityError, match="team name"):
+            directory.create("bob", ["evaluator"], teams=[team])
+    with pytest.raises(InputError, match="not one string"):
+        directory.create("bob", ["evaluator"], teams="vision")
+    with pytest.raises(IdentityError, match="no identity"):
+        directory.get("bob")
+
+
+def test_the_local_admin_name_is_reserved(directory: Identities) -> None:
+    assert LOCAL_ADMIN_ID == "local-admin"
+    with pytest.raises(IdentityError, match="reserved for the local administrator"):
+        directory.create(LOCAL_ADMIN_ID, ["admin"])
+    assert directory.list() == []

@@ -135,22 +135,54 @@ def test_issued_tokens_carry_the_profile_and_verify(
     issued = tokens.issue(bot)
     header, claims = parts(issued.token)
     assert header == {"alg": "EdDSA", "kid": keys.current().kid, "typ": "at+jwt"}
-    assert set(claims) == {"iss", "aud", "sub", "roles", "kind", "iat", "nbf", "exp", "jti"}
+    assert set(claims) == {
+        "iss", "aud", "sub", "roles", "teams", "kind", "iat", "nbf", "exp", "jti"
+    }  # fmt: skip
     assert claims["iss"] == "https://ramparts.test"
     assert claims["aud"] == "gateway"
     assert claims["sub"] == bot.id
     assert claims["roles"] == ["data-scientist", "evaluator"]
+    assert claims["teams"] == []
     assert claims["exp"] - claims["iat"] == 15 * 60
     assert claims["nbf"] == claims["iat"] == int(START.timestamp())
     verified = tokens.verify(issued.token)
     assert verified.principal.id == bot.id
     assert verified.principal.roles == ("data-scientist", "evaluator")
     assert verified.principal.kind is PrincipalKind.HUMAN
+    assert verified.principal.teams == ()
     assert verified.jti == issued.jti == claims["jti"]
     assert verified.expires_at == START + timedelta(minutes=15)
+    assert not issued.mfa
+    assert not verified.mfa
     assert [e.action for e in sink.events] == ["identity.token.issue"]
     assert sink.events[0].details["jti"] == issued.jti
+    assert sink.events[0].details["mfa"] is False
     assert issued.token not in repr(sink.events[0])
+
+
+def test_teams_travel_in_the_token(tokens: Tokens, directory: Identities) -> None:
+    identity = directory.create("vision-bot", ["evaluator"], teams=["vision", "nlp"]).identity
+    issued = tokens.issue(identity)
+    assert parts(issued.token)[1]["teams"] == ["nlp", "vision"]
+    assert tokens.verify(issued.token).principal.teams == ("nlp", "vision")
+
+
+def test_an_mfa_token_says_otp_in_amr(tokens: Tokens, bot: Identity, sink: MemorySink) -> None:
+    issued = tokens.issue(bot, mfa=True)
+    assert issued.mfa
+    assert parts(issued.token)[1]["amr"] == ["otp"]  # RFC 8176
+    assert tokens.verify(issued.token).mfa
+    assert sink.events[-1].details["mfa"] is True
+
+
+@pytest.mark.parametrize(("amr", "mfa"), [(["pwd"], False), (["pwd", "otp"], True), ([], False)])
+def test_mfa_is_read_from_amr_only_when_it_holds_otp(
+    tokens: Tokens, bot: Identity, keys: TokenKeys, amr: list[str], mfa: bool
+) -> None:
+    claims = valid_claims(tokens, bot) | {"amr": amr}
+    key = keys.current()
+    token = jwt.encode(claims, key.private_key, "EdDSA", {"kid": key.kid, "typ": "at+jwt"})
+    assert tokens.verify(token).mfa is mfa
 
 
 def test_a_revoked_identity_gets_no_token(
@@ -330,6 +362,14 @@ def test_a_revoked_identity_is_denied(tokens: Tokens, bot: Identity, directory: 
         ({"kind": ["service"]}, Rejection.MALFORMED),
         ({"sub": 42}, Rejection.MALFORMED),
         ({"sub": ""}, Rejection.MALFORMED),
+        # No teams claim must never read as "no teams" (organisation-wide).
+        ({"teams": None}, Rejection.MALFORMED),
+        ({"teams": "vision"}, Rejection.MALFORMED),
+        ({"teams": [1]}, Rejection.MALFORMED),
+        ({"teams": [""]}, Rejection.MALFORMED),
+        ({"teams": {"vision": True}}, Rejection.MALFORMED),
+        ({"amr": "otp"}, Rejection.MALFORMED),
+        ({"amr": [True]}, Rejection.MALFORMED),
     ],
 )
 def test_claims_are_required_and_typed_even_when_signed_by_us(
@@ -551,7 +591,9 @@ def test_random_strings_are_never_accepted_as_tokens(offline_tokens: Tokens, tex
 
 
 CLAIMS = st.dictionaries(
-    st.sampled_from(["iss", "aud", "sub", "roles", "kind", "iat", "nbf", "exp", "jti"]),
+    st.sampled_from(
+        ["iss", "aud", "sub", "roles", "teams", "kind", "iat", "nbf", "exp", "jti", "amr"]
+    ),
     st.one_of(st.integers(), st.text(max_size=20), st.lists(st.text(max_size=5), max_size=3)),
 )
 

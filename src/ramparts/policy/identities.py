@@ -1,6 +1,7 @@
 """Identities and their API keys in the state database.
 
-An identity (a person or a service) holds roles and one or more API keys. ``create``
+An identity (a person or a service) holds roles, teams (whose registry assets it may
+see; none means organisation-wide) and one or more API keys. ``create``
 issues its first key, ``add_key`` another one, ``rotate`` a new key while the previous
 ones stay valid for a grace period, and ``revoke`` disables the identity, all its keys
 and, through the revocation list, all its tokens at once. Names are never reused: a
@@ -30,6 +31,7 @@ from ramparts.errors import AuditError, InputError
 from ramparts.policy.apikeys import KeyHasher, key_id_of, new_api_key, new_key_id
 from ramparts.policy.identity_types import (
     DEFAULT_KEY_GRACE,
+    LOCAL_ADMIN_ID,
     REVOCATION_HORIZON,
     SYSTEM_ACTOR,
     ApiKeyInfo,
@@ -61,6 +63,7 @@ def _identity(row: sa.RowMapping) -> Identity:
         roles=tuple(json.loads(row["roles"])),
         created_at=row["created_at"],
         disabled_at=row["disabled_at"],
+        teams=tuple(json.loads(row["teams"])),
     )
 
 
@@ -160,11 +163,23 @@ class Identities:
         roles: Iterable[str] = (),
         *,
         kind: PrincipalKind = PrincipalKind.HUMAN,
+        teams: Iterable[str] = (),
         actor: str = SYSTEM_ACTOR,
     ) -> IssuedKey:
-        """Create ``name`` with ``roles`` and issue its first API key (shown only here)."""
+        """Create ``name`` with ``roles`` and ``teams`` and issue its first API key.
+
+        The key is shown only here. ``teams`` limits the registry assets the identity
+        sees to those its teams own; none means organisation-wide. The name
+        :data:`~ramparts.policy.identity_types.LOCAL_ADMIN_ID` is reserved.
+        """
+        if name == LOCAL_ADMIN_ID:
+            raise IdentityError(
+                f"the identity name {name!r} is reserved for the local administrator"
+            )
+        if isinstance(teams, str):
+            raise InputError(f"teams must be a list of team names, not one string ({teams!r})")
         now = self._now()
-        identity = Identity(new_id(), name, kind, tuple(roles), now)
+        identity = Identity(new_id(), name, kind, tuple(roles), now, teams=tuple(teams))
         try:
             with begin_write(self._engine) as conn:
                 if conn.execute(
@@ -177,6 +192,7 @@ class Identities:
                         name=name,
                         kind=kind.value,
                         roles=json.dumps(list(identity.roles)),
+                        teams=json.dumps(list(identity.teams)),
                         created_at=now,
                     )
                 )
@@ -189,7 +205,8 @@ class Identities:
             conn.execute(identities.delete().where(identities.c.id == identity.id))
 
         details = {"identity_id": identity.id, "kind": kind.value,
-                   "roles": list(identity.roles), "key_id": key_id}  # fmt: skip
+                   "roles": list(identity.roles), "teams": list(identity.teams),
+                   "key_id": key_id}  # fmt: skip
         self._granted(actor, "identity.create", identity, now, details, undo)
         return IssuedKey(identity, key_id, api_key)
 

@@ -1,17 +1,20 @@
 """Value types and errors of identities, API keys and short-lived tokens.
 
-An :class:`Identity` is a person or a service with roles. It authenticates with an API
-key (long-lived, stored as a keyed hash) or with a short-lived token (a signed JWT).
-Whatever checks a credential returns the :class:`~ramparts.core.types.Principal` it
-proves, or raises :class:`AuthenticationError` whose ``reason`` says why.
+An :class:`Identity` is a person or a service with roles and teams. It authenticates
+with an API key (long-lived, stored as a keyed hash) or with a short-lived token (a
+signed JWT), and may add a TOTP second factor. Whatever checks a credential returns the
+:class:`~ramparts.core.types.Principal` it proves, or raises :class:`AuthenticationError`
+whose ``reason`` says why.
 
 Errors::
 
     RampartsError
     └── IdentityError             an identity operation cannot be done (unknown name,
         │                         revoked identity, a name taken)
-        └── AuthenticationError   an API key or token is not accepted; ``reason`` is a
-                                  :class:`Rejection`
+        ├── AuthenticationError   an API key or token is not accepted; ``reason`` is a
+        │                         :class:`Rejection`
+        └── MfaError              a second factor is not enrolled, or a code is not
+                                  accepted (malformed, wrong, already used)
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "DEFAULT_KEY_GRACE",
     "DEFAULT_LEEWAY",
     "DEFAULT_TOKEN_LIFETIME",
+    "LOCAL_ADMIN_ID",
     "MAX_LEEWAY",
     "MAX_TOKEN_LIFETIME",
     "REVOCATION_HORIZON",
@@ -42,6 +46,7 @@ __all__ = [
     "IdentityError",
     "IssuedKey",
     "IssuedToken",
+    "MfaError",
     "Rejection",
     "RevocationKind",
     "Revocations",
@@ -66,9 +71,14 @@ REVOCATION_HORIZON = MAX_TOKEN_LIFETIME + MAX_LEEWAY
 """How long a revocation is kept: longer than any token it could deny can live."""
 SYSTEM_ACTOR = "ramparts"
 """The actor of audit events when the caller names none."""
+LOCAL_ADMIN_ID = "local-admin"
+"""The principal id of the local administrator (whoever runs the CLI on the state folder).
+
+No identity may be named so, so that the name never means two principals."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,127}")
 _ROLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_TEAM = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 class IdentityError(RampartsError):
@@ -107,6 +117,10 @@ class AuthenticationError(IdentityError):
         super().__init__(f"credential rejected ({reason.value}): {detail}")
 
 
+class MfaError(IdentityError):
+    """A second factor is not accepted: none enrolled, or a code malformed, wrong or reused."""
+
+
 def utc(value: datetime) -> datetime:
     """``value`` as an aware UTC time; a naive one is read as UTC (SQLite returns those)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -114,10 +128,12 @@ def utc(value: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """A person or a service that authenticates, with the roles it holds.
+    """A person or a service that authenticates, with the roles and teams it holds.
 
     Names are lower case (``a-z 0-9 . _ @ -``, at most 128 characters) so that two
-    identities cannot differ only by case; roles are de-duplicated and sorted.
+    identities cannot differ only by case; roles and teams are de-duplicated and sorted.
+    Team names are lower case (``a-z 0-9 . _ -``, at most 64 characters); no team means
+    organisation-wide.
     """
 
     id: str
@@ -126,6 +142,7 @@ class Identity:
     roles: tuple[str, ...]
     created_at: datetime
     disabled_at: datetime | None = None
+    teams: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
@@ -138,7 +155,14 @@ class Identity:
                 raise IdentityError(
                     f"role name {role!r} is not allowed: letters, digits and . _ : - (at most 64)"
                 )
+        for team in self.teams:
+            if not isinstance(team, str) or not _TEAM.fullmatch(team):
+                raise IdentityError(
+                    f"team name {team!r} is not allowed: lower-case letters, digits and . _ - "
+                    "(at most 64, starting with a letter or digit)"
+                )
         object.__setattr__(self, "roles", tuple(sorted(set(self.roles))))
+        object.__setattr__(self, "teams", tuple(sorted(set(self.teams))))
         object.__setattr__(self, "created_at", utc(self.created_at))
         if self.disabled_at is not None:
             object.__setattr__(self, "disabled_at", utc(self.disabled_at))
@@ -150,7 +174,9 @@ class Identity:
 
     def principal(self) -> Principal:
         """Who this identity acts as, for policy decisions."""
-        return Principal(id=self.id, name=self.name, kind=self.kind, roles=self.roles)
+        return Principal(
+            id=self.id, name=self.name, kind=self.kind, roles=self.roles, teams=self.teams
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +220,8 @@ class IssuedToken:
     subject: str
     issued_at: datetime
     expires_at: datetime
+    mfa: bool = False
+    """Whether the token says a second factor was verified (``amr`` holds ``otp``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +237,9 @@ class VerifiedToken:
     kid: str
     issued_at: datetime
     expires_at: datetime
+    mfa: bool = False
+    """Whether a second factor was verified when the token was issued: true only when its
+    ``amr`` claim (RFC 8176) holds ``otp``."""
 
 
 class RevocationKind(enum.Enum):

@@ -4,16 +4,17 @@ The profile follows RFC 9068 (JWT access tokens) and RFC 8725 (JWT best practice
 
 - header: ``alg`` (EdDSA or ES256), ``kid`` (the signing key's JWK thumbprint),
   ``typ: at+jwt``, and nothing else;
-- claims: ``iss``, ``aud``, ``sub`` (the identity id), ``roles``, ``kind`` (human or
-  service), ``iat``, ``nbf``, ``exp`` (15 minutes later by default), ``jti`` (a UUID).
+- claims: ``iss``, ``aud``, ``sub`` (the identity id), ``roles``, ``teams``, ``kind``
+  (human or service), ``iat``, ``nbf``, ``exp`` (15 minutes later by default), ``jti``
+  (a UUID), and ``amr: ["otp"]`` (RFC 8176) when a TOTP code was verified at issue.
 
 Verification trusts nothing in the token before its signature checks, and even then
 only what it expects: the algorithm must be in the allowlist *and* be the algorithm of
 the key its ``kid`` names (so ``none``, HS* signed with a public key as the secret, and
 RS* are refused before any key is used); issuer and audience must be exactly ours;
-every claim must be present and of its type; times are checked against the injected
-clock with a small leeway; finally the revocation list is read, and a list that cannot
-be read denies.
+every claim must be present and of its type (a token without ``teams`` is malformed,
+never organisation-wide); times are checked against the injected clock with a small
+leeway; finally the revocation list is read, and a list that cannot be read denies.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 
@@ -61,6 +62,8 @@ _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _HEADER = frozenset({"alg", "kid", "typ"})
 _REQUIRED = ("iss", "aud", "sub", "roles", "kind", "iat", "nbf", "exp", "jti")
 _KINDS = frozenset(k.value for k in PrincipalKind)
+_OTP = "otp"
+"""The RFC 8176 ``amr`` value of a one-time password (our TOTP second factor)."""
 
 
 def _stamp(seconds: float) -> str:
@@ -92,6 +95,11 @@ def _map_pyjwt(exc: jwt.InvalidTokenError) -> AuthenticationError:
     return AuthenticationError(Rejection.MALFORMED, f"the token cannot be read: {exc}")
 
 
+def _names(value: object) -> TypeGuard[list[str]]:
+    """Whether ``value`` is a list of non-empty strings."""
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
 def _principal(claims: dict[str, Any]) -> Principal:
     """Step (6): the principal the claims describe, each claim of its type."""
     subject, roles, kind, jti = claims["sub"], claims["roles"], claims["kind"], claims["jti"]
@@ -100,11 +108,28 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise AuthenticationError(
             Rejection.MALFORMED, "claims 'sub' and 'jti' must be non-empty strings"
         )
-    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+    if not _names(roles):
         raise AuthenticationError(Rejection.MALFORMED, "claim 'roles' is not a list of role names")
+    # Not in _REQUIRED on purpose: no teams means organisation-wide, so a token without
+    # the claim (older, or forged by a key holder) must not pass for one that has none.
+    teams = claims.get("teams")
+    if not _names(teams):
+        raise AuthenticationError(Rejection.MALFORMED, "claim 'teams' is not a list of team names")
     if not isinstance(kind, str) or kind not in _KINDS:
         raise AuthenticationError(Rejection.MALFORMED, "claim 'kind' is not human or service")
-    return Principal(id=subject, name=subject, kind=PrincipalKind(kind), roles=tuple(roles))
+    return Principal(
+        id=subject, name=subject, kind=PrincipalKind(kind), roles=tuple(roles), teams=tuple(teams)
+    )
+
+
+def _mfa(claims: dict[str, Any]) -> bool:
+    """Whether the optional ``amr`` claim says a one-time password was verified."""
+    if "amr" not in claims:
+        return False
+    amr = claims["amr"]
+    if not _names(amr):
+        raise AuthenticationError(Rejection.MALFORMED, "claim 'amr' is not a list of methods")
+    return _OTP in amr
 
 
 class Tokens:
@@ -142,11 +167,15 @@ class Tokens:
         self._leeway = leeway.total_seconds()
         self._sink = sink
 
-    def issue(self, identity: Identity, *, actor: str = SYSTEM_ACTOR) -> IssuedToken:
+    def issue(
+        self, identity: Identity, *, actor: str = SYSTEM_ACTOR, mfa: bool = False
+    ) -> IssuedToken:
         """A token for ``identity``; a revoked identity gets none.
 
-        The event is recorded before the token is returned: a token whose issue cannot
-        be audited is never handed out.
+        ``mfa`` adds ``amr: ["otp"]``: pass it only after
+        :meth:`~ramparts.policy.mfa.SecondFactors.verify` accepted a code of this
+        identity. The event is recorded before the token is returned: a token whose
+        issue cannot be audited is never handed out.
         """
         if identity.revoked:
             raise IdentityError(f"identity {identity.name!r} is revoked: no token is issued")
@@ -154,9 +183,13 @@ class Tokens:
         now = self._clock.now().astimezone(UTC)
         iat = int(now.timestamp())
         jti = new_id()
-        claims = {"iss": self._issuer, "aud": self._audience, "sub": identity.id,
-                  "roles": list(identity.roles), "kind": identity.kind.value,
-                  "iat": iat, "nbf": iat, "exp": iat + self._lifetime, "jti": jti}  # fmt: skip
+        claims: dict[str, Any] = {
+            "iss": self._issuer, "aud": self._audience, "sub": identity.id,
+            "roles": list(identity.roles), "teams": list(identity.teams),
+            "kind": identity.kind.value, "iat": iat, "nbf": iat,
+            "exp": iat + self._lifetime, "jti": jti}  # fmt: skip
+        if mfa:
+            claims["amr"] = [_OTP]
         token = jwt.encode(
             claims,
             key.private_key,
@@ -167,9 +200,9 @@ class Tokens:
         expires_at = issued_at + timedelta(seconds=self._lifetime)
         emit(self._sink, actor=actor, action="identity.token.issue",
              resource=f"identity:{identity.name}", time=now,
-             details={"identity_id": identity.id, "jti": jti, "kid": key.kid,
+             details={"identity_id": identity.id, "jti": jti, "kid": key.kid, "mfa": mfa,
                       "expires_at": expires_at.isoformat()})  # fmt: skip
-        return IssuedToken(token, jti, key.kid, identity.id, issued_at, expires_at)
+        return IssuedToken(token, jti, key.kid, identity.id, issued_at, expires_at, mfa=mfa)
 
     def verify(self, token: str) -> VerifiedToken:
         """The verified token; :class:`AuthenticationError` with the reason otherwise."""
@@ -177,6 +210,7 @@ class Tokens:
         claims = self._claims(token, key)
         exp, iat = self._check_times(claims)
         principal = _principal(claims)
+        mfa = _mfa(claims)
         jti: str = claims["jti"]
         # (7) Revocations: a list that cannot be read denies.
         try:
@@ -187,7 +221,7 @@ class Tokens:
                 f"the revocation list cannot be read, so no token is accepted: {exc}",
             ) from exc
         issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
-        return VerifiedToken(principal, jti, key.kid, issued_at, expires_at)
+        return VerifiedToken(principal, jti, key.kid, issued_at, expires_at, mfa=mfa)
 
     def _key_for(self, token: str) -> SigningKey:
         """Steps (1) to (3): the key to verify ``token`` with, read from what it claims."""
