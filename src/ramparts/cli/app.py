@@ -18,7 +18,9 @@ from ramparts.cli import (
     identity_cmd,
     policy_cmd,
     redact_cmd,
+    registry_cmd,
     scan_cmd,
+    serve_cmd,
     sign_cmd,
 )
 from ramparts.cli.errors import report_failure
@@ -76,6 +78,8 @@ def build_parser() -> Parser:
     audit_cmd.add_parser(commands)
     policy_cmd.add_parser(commands)
     identity_cmd.add_parser(commands)
+    registry_cmd.add_parser(commands)
+    serve_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

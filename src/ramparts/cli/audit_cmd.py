@@ -15,6 +15,8 @@ from ramparts.cli.state import AppState
 from ramparts.errors import InputError
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from ramparts.audit.log import AuditLog
     from ramparts.audit.note import NoteSigner
 
@@ -108,15 +110,17 @@ def _signer(state: AppState) -> NoteSigner:
     return NoteSigner(settings.audit.origin, path)
 
 
-def open_log(state: AppState) -> AuditLog:
-    """The audit log in the state database, migrated, with its checkpoint signer."""
+def open_log(state: AppState, engine: sa.Engine | None = None) -> AuditLog:
+    """The audit log in the state database (``engine``, or a new migrated one), with its
+    checkpoint signer."""
     from ramparts.audit.log import AuditLog  # noqa: PLC0415
     from ramparts.core.clock import SystemClock  # noqa: PLC0415
     from ramparts.store import create_engine, upgrade  # noqa: PLC0415
 
     settings = state.settings()
-    engine = create_engine(settings.sqlalchemy_url())
-    upgrade(engine)
+    if engine is None:
+        engine = create_engine(settings.sqlalchemy_url())
+        upgrade(engine)
     return AuditLog(
         engine,
         _signer(state),

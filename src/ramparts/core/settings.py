@@ -40,6 +40,7 @@ __all__ = [
     "DepsScanSettings",
     "IdentitySettings",
     "ModelScanSettings",
+    "RegistrySettings",
     "ScanSettings",
     "Secret",
     "Settings",
@@ -226,6 +227,52 @@ class IdentitySettings:
             )
 
 
+_GATES = ("signature", "provenance", "scan", "bom", "approval")
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySettings:
+    """The model and dataset registry (``[registry]`` in ramparts.toml)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+
+    artifact_dir: Path | None = None
+    """Where encrypted artifacts are kept; default ``state_dir/artifacts``."""
+    kek_name: str = "registry"
+    """The key-store key that wraps each artifact's data key."""
+    trusted_keys: tuple[Path, ...] = ()
+    """Public keys (PEM) whose signatures and provenance the gates accept."""
+    provenance_builder: str | None = None
+    """The builder id provenance must name for the provenance gate to pass."""
+    provenance_repository: str | None = None
+    """The source repository provenance must name for the provenance gate to pass."""
+    scan_threshold: Severity = Severity.HIGH
+    """The scan gate fails on a finding at or above this severity."""
+    dev_gates: tuple[str, ...] = ()
+    """Gates a version must pass to enter ``dev``."""
+    staging_gates: tuple[str, ...] = ("scan",)
+    """Gates a version must pass to enter ``staging``."""
+    prod_gates: tuple[str, ...] = _GATES
+    """Gates a version must pass to enter ``prod``: all of them by default."""
+    idle_days: int = 90
+    """A version no stage has held for this many days is reported idle."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "idle_days")
+        for stage in ("dev", "staging", "prod"):
+            unknown = set(getattr(self, f"{stage}_gates")) - set(_GATES)
+            if unknown:
+                raise ValueError(
+                    f"registry.{stage}_gates: unknown gate(s) {', '.join(sorted(unknown))} "
+                    f"(one of {', '.join(_GATES)})"
+                )
+
+    def gates(self, stage: str) -> tuple[str, ...]:
+        """The gates of ``stage``."""
+        gates: tuple[str, ...] = getattr(self, f"{stage}_gates")
+        return gates
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ramparts can be told, validated once at start-up."""
@@ -244,6 +291,7 @@ class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     identity: IdentitySettings = field(default_factory=IdentitySettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def sqlalchemy_url(self) -> str:
         """The database URL to connect to, defaulting to the embedded SQLite file."""

@@ -1,0 +1,78 @@
+"""Fixtures of the registry tests: ``plane``, a served control plane (see registry_plane)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from registry_plane import BUILDER, PEOPLE, REPOSITORY, CliRun, Plane
+
+from ramparts.cli.identity_cmd import wiring
+from ramparts.cli.serve_cmd import build_app
+from ramparts.cli.state import AppState
+from ramparts.sign.keys import generate_key
+
+
+@pytest.fixture
+def plane(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, cli: CliRun
+) -> Iterator[Plane]:
+    monkeypatch.chdir(tmp_path)
+    private, public = tmp_path / "signing.pem", tmp_path / "signing.pub.pem"
+    generate_key(private, public)
+    environ = {
+        "RAMPARTS_STATE_DIR": str(tmp_path / "state"),
+        "RAMPARTS_DATABASE_URL": db_url,
+        "RAMPARTS_REGISTRY__TRUSTED_KEYS": json.dumps([str(public)]),
+        "RAMPARTS_REGISTRY__PROVENANCE_BUILDER": BUILDER,
+        "RAMPARTS_REGISTRY__PROVENANCE_REPOSITORY": REPOSITORY,
+    }
+    state = AppState(environ=environ)
+    people = wiring(state)
+    with _serving(build_app(state, [])) as base_url, httpx.Client(base_url=base_url) as http:
+        result = Plane(http, db_url, tmp_path, private, cli)
+        _people(result, state)
+        yield result
+    people.close()
+
+
+def _people(result: Plane, state: AppState) -> None:
+    people = wiring(state)
+    for name, (roles, teams) in PEOPLE.items():
+        identity = people.identities.create(name, roles, teams=teams).identity
+        result.ids[name] = identity.id
+        result.tokens[name] = people.tokens.issue(identity, mfa=True).token
+    result.tokens["bob-no-mfa"] = people.tokens.issue(people.identities.get("bob")).token
+    result.factors["root"] = people.second_factors.enroll(result.ids["root"], actor="test").secret
+    people.close()
+
+
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the control plane did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
