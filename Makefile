@@ -44,6 +44,8 @@ demo: install  ## scan the bundled sample project with embedded defaults
 	@if $(BIN)/ramparts verify .ramparts/demo-sign/tampered --key .ramparts/demo-sign/signing.pub.pem; \
 	then echo "demo: the tampered copy verified; this is a bug" >&2; exit 1; \
 	else echo "(exit $$?: the tampered copy is refused, as it must be)"; fi
+	@echo "== ramparts registry: gates refuse the sample model until it is clean, signed and approved"
+	bash examples/registry_demo.sh $(BIN) $(SAMPLE) .ramparts/demo-registry
 	@echo "demo done: the findings above are planted in $(SAMPLE) (see its README)"
 
 test: dev  ## run the whole test suite

@@ -13,13 +13,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.output import echo
 from ramparts.cli.parsing import Parser
 from ramparts.cli.policy_cmd import add_policy_option
 from ramparts.cli.state import AppState
 from ramparts.errors import InputError
+
+if TYPE_CHECKING:
+    from ramparts.registry.client import RegistryClient
 
 __all__ = ["add_parser"]
 
@@ -197,7 +200,7 @@ def _add_lineage(commands: Any) -> None:
 # -- plumbing -------------------------------------------------------------------------
 
 
-def _client(state: AppState, args: argparse.Namespace) -> Any:
+def _client(state: AppState, args: argparse.Namespace) -> RegistryClient:
     if args.cmd_format:
         state.format = args.cmd_format
     url = state.environ.get("RAMPARTS_API_URL")
@@ -215,11 +218,15 @@ def _client(state: AppState, args: argparse.Namespace) -> Any:
     caller = (
         plane.authenticate(token, totp=args.totp) if token else plane.local_admin(totp=args.totp)
     )
-    return LocalRegistry(plane.registry, caller)
+    return LocalRegistry(plane.registry, caller, on_close=plane.close)
 
 
 def _call(state: AppState, args: argparse.Namespace, operation: str, **params: Any) -> Any:
-    from ramparts.registry.interface import GateError, RefusedError  # noqa: PLC0415
+    from ramparts.registry.interface import (  # noqa: PLC0415
+        ConflictError,
+        GateError,
+        RefusedError,
+    )
 
     client = _client(state, args)
     try:
@@ -228,8 +235,10 @@ def _call(state: AppState, args: argparse.Namespace, operation: str, **params: A
         for gate in exc.gates:
             sys.stderr.write(f"  {'PASS' if gate.passed else 'FAIL'} {gate.gate}: {gate.detail}\n")
         raise _RefusedError(str(exc)) from exc
-    except RefusedError as exc:
+    except (RefusedError, ConflictError) as exc:
         raise _RefusedError(str(exc)) from exc
+    finally:
+        client.close()
 
 
 class _RefusedError(Exception):
@@ -342,8 +351,8 @@ def _run_list(state: AppState, args: argparse.Namespace) -> int:
 @_handle
 def _run_show(state: AppState, args: argparse.Namespace) -> int:
     v = _call(state, args, "show", ref=args.ref, kind=args.kind)
-    lines = [_version_line(v), f"id {v['id']}", f"author {v['author']}",
-             f"approved by {v['approved_by'] or '-'}"]  # fmt: skip
+    lines = [_version_line(v), f"id {v['id']}", f"author {v['author_name']}",
+             f"approved by {v['approved_by_name'] or '-'}"]  # fmt: skip
     lines += [f"  {f['severity']:<8} {f['rule']} {f['location']}: {f['title']}"
               for f in (v.get("scan") or {}).get("findings", [])]  # fmt: skip
     return _done(state, v, lines)
@@ -360,7 +369,7 @@ def _run_history(state: AppState, args: argparse.Namespace) -> int:
 @_handle
 def _run_review(state: AppState, args: argparse.Namespace) -> int:
     v = _call(state, args, args.verb, ref=args.ref, comment=args.comment)
-    return _done(state, v, [f"{v['ref']} {v['state']} by {v['approved_by'] or 'you'}"])
+    return _done(state, v, [f"{v['ref']} {v['state']} by {v['approved_by_name'] or 'you'}"])
 
 
 @_handle
@@ -414,9 +423,12 @@ def _run_pull(state: AppState, args: argparse.Namespace) -> int:
     client = _client(state, args)
     from ramparts.registry.client import LocalRegistry  # noqa: PLC0415
 
-    if not isinstance(client, LocalRegistry):
-        raise InputError("pull reads the local artifact store; run it where the store is")
-    v = client.pull(args.ref, args.target, args.kind)
+    try:
+        if not isinstance(client, LocalRegistry):
+            raise InputError("pull reads the local artifact store; run it where the store is")
+        v = client.pull(args.ref, args.target, args.kind)
+    finally:
+        client.close()
     return _done(state, v, [f"{v['ref']} decrypted into {args.target}"])
 
 

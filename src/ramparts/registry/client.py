@@ -9,10 +9,9 @@ a command behaves alike in both modes.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ramparts.registry.interface import (
     AuthError,
@@ -26,6 +25,9 @@ from ramparts.registry.interface import (
 )
 from ramparts.registry.service import PushRequest, Registry
 from ramparts.registry.upload import write_upload
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["LocalRegistry", "RegistryClient", "RemoteRegistry"]
 
@@ -43,18 +45,30 @@ class RegistryClient(Protocol):
         """Run ``operation`` (a :class:`LocalRegistry` method name) and return JSON data."""
         ...
 
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
 
 class LocalRegistry:
     """The registry in this process, acting as ``caller``."""
 
-    def __init__(self, registry: Registry, caller: Caller) -> None:
+    def __init__(
+        self, registry: Registry, caller: Caller, *, on_close: Callable[[], None] | None = None
+    ) -> None:
         self._registry = registry
         self._caller = caller
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Release what the registry holds (database connections), if told how."""
+        if self._on_close is not None:
+            self._on_close()
 
     def call(self, operation: str, **params: Any) -> Any:
         """Dispatch to the method of the same name."""
         method = getattr(self, operation, None)
-        if method is None or operation.startswith("_") or operation == "call":
+        if method is None or operation.startswith("_") or operation in ("call", "close"):
             raise RegistryError(f"unknown registry operation {operation!r}")
         return method(**params)
 
@@ -168,6 +182,8 @@ class RemoteRegistry:
         timeout: float = 300.0,
         http: httpx.Client | None = None,
     ) -> None:
+        import httpx  # noqa: PLC0415 - local commands never need an HTTP client
+
         self._headers = {"Authorization": f"Bearer {token}"}
         if totp:
             self._headers["X-Ramparts-TOTP"] = totp
@@ -178,6 +194,8 @@ class RemoteRegistry:
         self._http.close()
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx  # noqa: PLC0415
+
         try:
             headers = {**self._headers, **kwargs.pop("headers", {})}
             response = self._http.request(method, path, headers=headers, **kwargs)

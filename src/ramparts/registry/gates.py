@@ -57,6 +57,7 @@ class GateInput:
     scan: Mapping[str, Any] | None
     bom: bool
     policy: GatePolicy
+    approver_name: str | None = None
 
 
 def _signature(facts: GateInput) -> GateResult:
@@ -135,7 +136,7 @@ def _approval(facts: GateInput) -> GateResult:
         return GateResult("approval", False, "the version is not approved")
     if facts.approved_by == facts.author:
         return GateResult("approval", False, "approved by its own author (separation of duties)")
-    return GateResult("approval", True, f"approved by {facts.approved_by}")
+    return GateResult("approval", True, f"approved by {facts.approver_name or facts.approved_by}")
 
 
 GATES: Mapping[str, Callable[[GateInput], GateResult]] = {

@@ -192,6 +192,8 @@ class Version:
     metrics: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     approved_by: str | None = None
     approved_at: datetime | None = None
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Display names of the principals above, by id (ids stay the reference)."""
 
     @property
     def ref(self) -> str:
@@ -217,6 +219,10 @@ class Version:
             "scan": dict(self.scan) if self.scan is not None else None,
             "metrics": dict(self.metrics),
             "approved_by": self.approved_by,
+            "author_name": self.names.get(self.author, self.author),
+            "approved_by_name": (
+                self.names.get(self.approved_by, self.approved_by) if self.approved_by else None
+            ),
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
         }
 

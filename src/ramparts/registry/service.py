@@ -59,6 +59,7 @@ from ramparts.sign.manifest import artifact_digest
 from ramparts.store.engine import begin_write
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import (
+    identities,
     registry_approvals,
     registry_assets,
     registry_deployments,
@@ -295,7 +296,8 @@ class Registry:
         return tuple(sorted((r.stage for r in rows), key=STAGES.index))
 
     def _version(self, conn: sa.Connection, row: Any, asset: Asset) -> Version:
-        return replace(_version_row(row, asset), stages=self._stages_of(conn, row.id))
+        version = _version_row(row, asset)
+        return replace(version, stages=self._stages_of(conn, row.id), names=_names(conn, [version]))
 
     def _find_version(
         self, conn: sa.Connection, caller: Caller, ref: str, kind: str = "model"
@@ -347,13 +349,15 @@ class Registry:
                 sa.select(_S.stage, _S.version_id).where(_S.asset_id == asset.id)
             ):
                 stages.setdefault(srow.version_id, []).append(srow.stage)
-            return [
+            found = [
                 replace(
                     _version_row(row, asset),
                     stages=tuple(sorted(stages.get(row.id, ()), key=STAGES.index)),
                 )
                 for row in rows
             ]
+            names = _names(conn, found)
+            return [replace(v, names=names) for v in found]
 
     def show(self, caller: Caller, ref: str, kind: str = "model") -> Version:
         """One version (``NAME`` alone: the newest)."""
@@ -636,6 +640,7 @@ class Registry:
             author=version.author,
             state=version.state,
             approved_by=version.approved_by,
+            approver_name=version.names.get(version.approved_by or ""),
             signature=json.loads(row.signature) if row.signature else None,
             provenance=row.provenance.encode() if row.provenance else None,
             scan=version.scan,
@@ -1286,6 +1291,15 @@ class _Move:
                 .where(where)
                 .values(version_id=self.before.version_id, updated_at=self.before.updated_at)
             )
+
+
+def _names(conn: sa.Connection, versions: Sequence[Version]) -> dict[str, str]:
+    """Display names of the identities who wrote or approved ``versions``."""
+    ids = {v.author for v in versions} | {v.approved_by for v in versions if v.approved_by}
+    rows = conn.execute(
+        sa.select(identities.c.id, identities.c.name).where(identities.c.id.in_(ids))
+    )
+    return {row.id: row.name for row in rows}
 
 
 def _group(
