@@ -133,3 +133,32 @@ def test_a_change_that_cannot_be_audited_is_undone(
     assert [v.ref for v in registry.versions(AUTHOR, "clf")] == ["clf@1"]
     assert len(list(artifacts.glob("*.rmpa"))) == 1
     assert registry.stage_history(AUTHOR, "clf") == []
+
+
+def test_stored_artifacts_are_ciphertext_tamper_evident_and_rewrapped(
+    world: tuple[Registry, FrozenClock, Path], tmp_path: Path
+) -> None:
+    from ramparts.registry.interface import RegistryError  # noqa: PLC0415
+
+    registry, _, artifacts = world
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"SECRET-WEIGHTS" * 1000)
+    registry.push(AUTHOR, path, PushRequest(name="clf"))
+    (blob,) = artifacts.glob("*.rmpa")
+    assert b"SECRET-WEIGHTS" not in blob.read_bytes()
+    before = blob.read_bytes()
+    # Key rotation: only the wrapped data key changes, never the data.
+    with pytest.raises(RefusedError):
+        registry.rewrap(AUTHOR, "registry-2027")
+    assert registry.rewrap(ADMIN, "registry-2027") == 1
+    after = blob.read_bytes()
+    assert after[4096:] == before[4096:]
+    assert after != before
+    registry.fetch(AUTHOR, "clf@1", tmp_path / "ok")
+    # A flipped byte of the stored file: nothing is unpacked.
+    tampered = bytearray(after)
+    tampered[-100] ^= 1
+    blob.write_bytes(bytes(tampered))
+    with pytest.raises(RegistryError, match="failed decryption"):
+        registry.fetch(AUTHOR, "clf@1", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()

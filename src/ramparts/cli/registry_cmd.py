@@ -175,6 +175,9 @@ def _add_lifecycle(sub: Any) -> None:
     deploy.add_argument("--model", required=True, metavar="NAME@V")
     deploy.add_argument("--team")
 
+    rewrap = _sub(sub, "rewrap", "rotate: wrap every artifact's data key under a new key",
+                  _run_rewrap)  # fmt: skip
+    rewrap.add_argument("--kek", required=True, metavar="NAME", help="the new key-store key")
     cleanup = _sub(sub, "cleanup", "delete unapproved intermediate versions", _run_cleanup)
     cleanup.add_argument("--dry-run", action="store_true", help="list them; delete nothing")
 
@@ -449,6 +452,16 @@ def _run_orphans(state: AppState, args: argparse.Namespace) -> int:
     lines += [f"{v['version']} ({v['state']}) idle since {v['since']}" for v in found["idle"]]
     _done(state, found, lines or ["no orphan"])
     return 1 if lines else 0
+
+
+@_handle
+def _run_rewrap(state: AppState, args: argparse.Namespace) -> int:
+    result = _call(state, args, "rewrap", kek=args.kek)
+    line = (
+        f"rewrapped {result['artifacts']} artifact(s) under {result['kek']} (data untouched); "
+        f'set registry.kek_name = "{result["kek"]}" for new pushes'
+    )
+    return _done(state, result, [line])
 
 
 @_handle

@@ -43,6 +43,10 @@ class ArtifactStore(Protocol):
         """Destroy ``blob``; deleting a missing blob is not an error."""
         ...
 
+    def rewrap(self, blob: str, kek_name: str) -> None:
+        """Wrap ``blob``'s data key under ``kek_name`` without re-encrypting its data."""
+        ...
+
 
 def _members(source: Path) -> Iterator[tuple[str, Path]]:
     if not source.is_dir():

@@ -148,6 +148,10 @@ class LocalRegistry:
         """Break-glass promotions."""
         return self._registry.exceptions(self._caller)
 
+    def rewrap(self, kek: str) -> Any:
+        """Wrap every artifact's data key under ``kek``."""
+        return {"kek": kek, "artifacts": self._registry.rewrap(self._caller, kek)}
+
     def orphans(self) -> Any:
         """Orphaned deployments, unowned assets, idle versions."""
         return self._registry.orphans(self._caller)
@@ -294,6 +298,10 @@ class RemoteRegistry:
     def exceptions(self) -> Any:
         """Break-glass promotions."""
         return self._json("GET", "/v1/exceptions")
+
+    def rewrap(self, kek: str) -> Any:
+        """Wrap every artifact's data key under ``kek``."""
+        return self._json("POST", "/v1/keys/rewrap", json={"kek": kek})
 
     def orphans(self) -> Any:
         """Orphaned deployments, unowned assets, idle versions."""

@@ -214,6 +214,12 @@ def exceptions(who: Who) -> list[dict[str, Any]]:
     return _registry(who).exceptions(who.caller)
 
 
+@router.post("/v1/keys/rewrap", tags=["keys"])
+def rewrap(who: Who, kek: Annotated[str, Body(embed=True)]) -> dict[str, Any]:
+    """Wrap every artifact's data key under another key-encryption key (no re-encryption)."""
+    return {"kek": kek, "artifacts": _registry(who).rewrap(who.caller, kek)}
+
+
 @router.get("/v1/orphans", tags=["hygiene"])
 def orphans(who: Who) -> dict[str, Any]:
     """Orphaned deployments, unowned assets and idle versions."""

@@ -1080,6 +1080,18 @@ class Registry:
                     )
         return result
 
+    def rewrap(self, caller: Caller, kek_name: str) -> int:
+        """Wrap every stored artifact's data key under ``kek_name`` (key rotation without
+        re-encrypting data); the number of artifacts rewrapped."""
+        self._decide(caller, "rotate", "key", None)
+        with self._read() as conn:
+            blobs = [r.blob for r in conn.execute(sa.select(_V.blob).where(_V.blob.is_not(None)))]
+        for blob in blobs:
+            self._artifacts.rewrap(blob, kek_name)
+        self._record(self._event(caller, "registry.rewrap", f"key:{kek_name}", Outcome.SUCCESS,
+                                 details={"artifacts": len(blobs), "kek": kek_name}))  # fmt: skip
+        return len(blobs)
+
     # -- endpoints -----------------------------------------------------------------
 
     def deploy(

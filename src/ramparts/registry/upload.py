@@ -22,6 +22,8 @@ from ramparts.registry.service import PushRequest
 
 __all__ = ["read_upload", "write_upload"]
 
+MAX_MEMBERS = 100_000
+"""Files an upload may hold (a bound on inodes as the size limit bounds bytes)."""
 _FIELDS = frozenset({
     "name", "kind", "version", "team", "purpose", "classification", "tags", "metrics",
     "datasets", "code_commit", "environment", "builder", "signature_path",
@@ -73,13 +75,22 @@ def _read(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def read_upload(upload: Path, into: Path) -> tuple[Path, PushRequest]:
-    """Unpack ``upload`` into the folder ``into``; the artifact's path and the request."""
+def _unpack(upload: Path, into: Path) -> None:
     try:
         with tarfile.open(upload) as tar:
-            tar.extractall(into, filter="data")
+            members = []
+            for member in tar:
+                members.append(member)
+                if len(members) > MAX_MEMBERS:
+                    raise RegistryError(f"the upload holds more than {MAX_MEMBERS} files")
+            tar.extractall(into, members=members, filter="data")
     except (tarfile.TarError, OSError) as exc:
         raise RegistryError(f"the upload is not a valid push archive: {exc}") from exc
+
+
+def read_upload(upload: Path, into: Path) -> tuple[Path, PushRequest]:
+    """Unpack ``upload`` into the folder ``into``; the artifact's path and the request."""
+    _unpack(upload, into)
     try:
         fields = json.loads((into / "push.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
