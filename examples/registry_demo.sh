@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The registry demo of `make demo`: the sample model is refused by the prod gates until it
 # is clean, signed, attested and approved by someone other than its author; then it is
-# promoted, a newer version replaces it, and one command rolls prod back.
+# promoted, a newer version replaces it, and one command rolls prod back. Alice, Bob and
+# Carol talk to the control plane (`ramparts serve`, started here on a free loopback port).
 # Usage: examples/registry_demo.sh BIN_DIR SAMPLE_DIR WORK_DIR
 set -euo pipefail
 BIN=$1 SAMPLE=$2 WORK=$3
@@ -22,7 +23,7 @@ refused() {  # run a command that must be refused (exit 1)
   if [ "$rc" -ne 1 ]; then echo "demo: expected a refusal (exit 1), got exit $rc" >&2; exit 1; fi
 }
 totp() { "$PY" -c 'import json,sys,pyotp; print(pyotp.TOTP(json.load(open(sys.argv[1]))["secret"]).now())' "$1"; }
-as() { RAMPARTS_TOKEN=$(cat "$WORK/$1.token") "${@:2}"; }
+as() { RAMPARTS_API_URL=$URL RAMPARTS_TOKEN=$(cat "$WORK/$1.token") "${@:2}"; }
 
 step "people: alice writes models, bob approves them, carol publishes them (team sample)"
 "$R" identity create alice --role model-author --team sample >/dev/null
@@ -34,6 +35,25 @@ for who in bob carol; do
 done
 "$R" identity token alice >"$WORK/alice.token" 2>/dev/null
 "$R" identity list
+
+step "the control plane: ramparts serve (every request authenticated, authorised, audited)"
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL="http://127.0.0.1:$PORT"
+"$R" serve --port "$PORT" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+"$PY" - "$URL" <<'WAIT'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("demo: the control plane did not start")
+WAIT
+echo "serving on $URL (OpenAPI: $URL/openapi.json)"
 
 step "alice pushes the sample's models: scanned, hashed, described in an ML-BOM, stored encrypted"
 cp -R "$SAMPLE/models" "$WORK/models"
@@ -68,4 +88,6 @@ as carol "$R" registry rollback sample --stage prod
 as carol "$R" registry list sample
 
 step "every step above is in the tamper-evident audit log"
+kill $SERVER && wait $SERVER 2>/dev/null || true
+trap - EXIT
 "$R" audit verify

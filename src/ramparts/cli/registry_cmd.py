@@ -1,8 +1,8 @@
 """``ramparts registry`` and ``ramparts lineage``: the control plane from the command line.
 
 With ``RAMPARTS_API_URL`` and ``RAMPARTS_TOKEN`` set, every command is a request to the
-control plane (``ramparts serve``); otherwise it acts on the local state directory, as
-the identity ``RAMPARTS_TOKEN`` proves or, without one, as the local admin. A refused
+control plane (``ramparts serve``) as the identity the token proves; otherwise it acts
+on the local state directory as the local admin. A refused
 action (policy, separation of duties, a gate, a missing second factor) prints
 ``ramparts: refused: ...`` naming the rule or gate and exits 1.
 """
@@ -208,19 +208,20 @@ def _client(state: AppState, args: argparse.Namespace) -> RegistryClient:
         state.format = args.cmd_format
     url = state.environ.get("RAMPARTS_API_URL")
     token = state.environ.get("RAMPARTS_TOKEN")
-    if url:
-        if not token:
-            raise InputError("RAMPARTS_API_URL is set but RAMPARTS_TOKEN is not")
+    if url and token:
         from ramparts.registry.client import RemoteRegistry  # noqa: PLC0415
 
         return RemoteRegistry(url, token, totp=args.totp)
+    if url or token:
+        missing = "RAMPARTS_TOKEN" if url else "RAMPARTS_API_URL"
+        sys.stderr.write(
+            f"ramparts: note: {missing} is not set: acting on the local store as the local admin\n"
+        )
     from ramparts.cli.control import ControlPlane  # noqa: PLC0415
     from ramparts.registry.client import LocalRegistry  # noqa: PLC0415
 
     plane = ControlPlane(state, args.policy)
-    caller = (
-        plane.authenticate(token, totp=args.totp) if token else plane.local_admin(totp=args.totp)
-    )
+    caller = plane.local_admin(totp=args.totp)
     return LocalRegistry(plane.registry, caller, on_close=plane.close)
 
 
