@@ -25,6 +25,8 @@ from ramparts.cli.identity_cmd import wiring
 from ramparts.cli.state import AppState
 
 if TYPE_CHECKING:
+    from ramparts.privacy.keystore import KeyStore
+    from ramparts.registry.artifacts import ArtifactStore
     from ramparts.registry.interface import Caller
     from ramparts.registry.service import Registry
 
@@ -46,18 +48,14 @@ class ControlPlane:
         """The registry over the state database, artifact store and audit log."""
         from ramparts.policy.engine import PolicyEngine  # noqa: PLC0415
         from ramparts.policy.roles import load_roles  # noqa: PLC0415
-        from ramparts.privacy.keystore import LocalKeyStore  # noqa: PLC0415
-        from ramparts.registry.artifacts import LocalArtifactStore  # noqa: PLC0415
         from ramparts.registry.gates import GatePolicy  # noqa: PLC0415
         from ramparts.registry.service import Registry  # noqa: PLC0415
 
         settings = self.identity.settings
         config = settings.registry
-        keys = LocalKeyStore(settings.state_dir / "keys")
-        root = config.artifact_dir or settings.state_dir / "artifacts"
         return Registry(
             self.identity.engine,
-            LocalArtifactStore(root, keys, config.kek_name),
+            self._artifacts(),
             PolicyEngine(load_roles(self._policies)),
             clock=self.identity.clock,
             sink=self.identity.sink,
@@ -70,6 +68,49 @@ class ControlPlane:
             ),
             scan_settings=settings.scan,
             idle_days=config.idle_days,
+        )
+
+    def _keystore(self) -> KeyStore:
+        """Local key files, or key files wrapped by a customer master key (``registry.kms``)."""
+        from ramparts.privacy.keystore import LocalKeyStore  # noqa: PLC0415
+
+        settings = self.identity.settings
+        config = settings.registry
+        root = settings.state_dir / "keys"
+        if config.kms is None:
+            return LocalKeyStore(root)
+        from ramparts.privacy import kms  # noqa: PLC0415
+
+        provider, _, key = config.kms.partition(":")
+        wrapper: kms.KeyWrapper
+        if provider == "aws-kms":
+            wrapper = kms.AwsKmsWrapper(key, region=config.s3_region)
+        elif provider == "gcp-kms":
+            wrapper = kms.GcpKmsWrapper(key)
+        else:
+            token = config.vault_token.get_secret_value() if config.vault_token else ""
+            wrapper = kms.VaultTransitWrapper(config.vault_url or "", key, token=token)
+        return kms.WrappedKeyStore(root / "wrapped", wrapper)
+
+    def _artifacts(self) -> ArtifactStore:
+        """A local folder, or an S3-compatible bucket (``registry.s3_bucket``)."""
+        settings = self.identity.settings
+        config = settings.registry
+        keys = self._keystore()
+        if config.s3_bucket is None:
+            from ramparts.registry.artifacts import LocalArtifactStore  # noqa: PLC0415
+
+            root = config.artifact_dir or settings.state_dir / "artifacts"
+            return LocalArtifactStore(root, keys, config.kek_name)
+        from ramparts.registry.s3store import S3ArtifactStore  # noqa: PLC0415
+
+        return S3ArtifactStore(
+            config.s3_bucket,
+            prefix=config.s3_prefix,
+            keystore=keys,
+            kek_name=config.kek_name,
+            endpoint_url=config.s3_endpoint_url,
+            region=config.s3_region,
         )
 
     def close(self) -> None:

@@ -256,9 +256,34 @@ class RegistrySettings:
     """Gates a version must pass to enter ``prod``: all of them by default."""
     idle_days: int = 90
     """A version no stage has held for this many days is reported idle."""
+    kms: str | None = None
+    """Wrap the key-encryption keys with a customer master key: ``aws-kms:KEY_ID``,
+    ``gcp-kms:projects/P/locations/L/keyRings/R/cryptoKeys/K`` or ``vault-transit:KEY``
+    (default: local key files)."""
+    vault_url: str | None = None
+    """HashiCorp Vault's address, for ``kms = "vault-transit:KEY"``."""
+    vault_token: Secret | None = None
+    """The Vault token (``RAMPARTS_REGISTRY__VAULT_TOKEN``)."""
+    s3_bucket: str | None = None
+    """Keep artifacts in this S3-compatible bucket instead of ``artifact_dir``."""
+    s3_prefix: str = ""
+    """Object key prefix inside the bucket."""
+    s3_endpoint_url: str | None = None
+    """An S3-compatible endpoint (MinIO, Ceph...); default AWS."""
+    s3_region: str | None = None
+    """The bucket's (and the AWS KMS key's) region."""
 
     def __post_init__(self) -> None:
         _positive(self, "idle_days")
+        if self.kms is not None:
+            provider, _, key = self.kms.partition(":")
+            if provider not in ("aws-kms", "gcp-kms", "vault-transit") or not key:
+                raise ValueError(
+                    f"registry.kms must be aws-kms:KEY_ID, gcp-kms:KEY_NAME or "
+                    f"vault-transit:KEY, got {self.kms!r}"
+                )
+            if provider == "vault-transit" and not (self.vault_url and self.vault_token):
+                raise ValueError("registry.kms = vault-transit needs vault_url and vault_token")
         for stage in ("dev", "staging", "prod"):
             unknown = set(getattr(self, f"{stage}_gates")) - set(_GATES)
             if unknown:

@@ -2,8 +2,9 @@
 
 ``<state_dir>/keys/<name>.key`` holds 32 random bytes; the folder is mode 0700 and
 each file 0600. A key file that others can read is refused rather than used: a
-tokenization key is as sensitive as the data it protects. KMS and Vault adapters
-will implement the same :class:`KeyStore` protocol.
+tokenization key is as sensitive as the data it protects. Customer-managed keys
+(AWS KMS, Google Cloud KMS, Vault transit) implement the same :class:`KeyStore`
+protocol in :mod:`ramparts.privacy.kms`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ from typing import Protocol
 from ramparts.core.files import write_secret_file
 from ramparts.privacy.interface import PrivacyError
 
-__all__ = ["KEY_BYTES", "KeyStore", "LocalKeyStore"]
+__all__ = ["KEY_BYTES", "KeyStore", "LocalKeyStore", "check_key_name"]
 
 KEY_BYTES = 32
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def check_key_name(name: str) -> str:
+    """``name`` if it can name a key (it becomes a file name); PrivacyError otherwise."""
+    if not _NAME.fullmatch(name):
+        raise PrivacyError(f"invalid key name {name!r} (letters, digits, '.', '_', '-')")
+    return name
 
 
 class KeyStore(Protocol):
@@ -39,9 +47,7 @@ class LocalKeyStore:
         self._root = root
 
     def _path(self, name: str) -> Path:
-        if not _NAME.fullmatch(name):
-            raise PrivacyError(f"invalid key name {name!r} (letters, digits, '.', '_', '-')")
-        return self._root / f"{name}.key"
+        return self._root / f"{check_key_name(name)}.key"
 
     def get(self, name: str, *, create: bool = False) -> bytes:
         """The key called ``name``; raises PrivacyError if missing (unless ``create``),

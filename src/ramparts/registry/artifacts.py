@@ -23,9 +23,18 @@ from ramparts.privacy.interface import PrivacyError
 from ramparts.privacy.keystore import KeyStore
 from ramparts.registry.interface import ConflictError, NotFoundError, RegistryError
 
-__all__ = ["ArtifactStore", "LocalArtifactStore", "pack"]
+__all__ = [
+    "SUFFIX",
+    "ArtifactStore",
+    "LocalArtifactStore",
+    "check_blob",
+    "pack",
+    "seal",
+    "unseal",
+]
 
-_SUFFIX = ".rmpa"
+SUFFIX = ".rmpa"
+"""The file suffix of an encrypted artifact."""
 
 
 class ArtifactStore(Protocol):
@@ -77,6 +86,41 @@ def pack(source: Path, target: Path) -> None:
                 tar.addfile(info, fh)
 
 
+def check_blob(blob: str) -> str:
+    """``blob`` if it is a valid blob name (no folders, not hidden)."""
+    if not blob or "/" in blob or blob.startswith("."):
+        raise RegistryError(f"invalid blob name {blob!r}")
+    return blob
+
+
+def seal(source: Path, sealed: Path, keystore: KeyStore, kek_name: str, scratch: Path) -> int:
+    """Pack ``source`` into ``scratch`` and encrypt it to ``sealed``; the packed size."""
+    packed = scratch / "artifact.tar"
+    pack(source, packed)
+    try:
+        encrypt_file(packed, sealed, keystore, kek_name)
+    except PrivacyError as exc:
+        raise RegistryError(f"cannot store artifact {sealed.stem}: {exc}") from exc
+    size = packed.stat().st_size
+    packed.unlink()
+    return size
+
+
+def unseal(sealed: Path, target: Path, keystore: KeyStore, scratch: Path, blob: str) -> None:
+    """Decrypt ``sealed`` into ``scratch`` (every tag checked) and unpack it into ``target``."""
+    packed = scratch / "artifact.tar"
+    try:
+        decrypt_file(sealed, packed, keystore)
+    except PrivacyError as exc:
+        raise RegistryError(f"artifact {blob} failed decryption: {exc}") from exc
+    target.mkdir(parents=True)
+    try:
+        with tarfile.open(packed) as tar:
+            tar.extractall(target, filter="data")
+    except tarfile.TarError as exc:
+        raise RegistryError(f"artifact {blob} cannot be unpacked: {exc}") from exc
+
+
 class LocalArtifactStore:
     """Encrypted blobs in a local folder, data keys wrapped by ``kek_name`` from ``keystore``."""
 
@@ -86,9 +130,7 @@ class LocalArtifactStore:
         self._kek = kek_name
 
     def _path(self, blob: str) -> Path:
-        if not blob or "/" in blob or blob.startswith("."):
-            raise RegistryError(f"invalid blob name {blob!r}")
-        return self._root / f"{blob}{_SUFFIX}"
+        return self._root / f"{check_blob(blob)}{SUFFIX}"
 
     def put(self, blob: str, source: Path) -> int:
         """Pack and encrypt ``source`` as ``blob`` (written atomically)."""
@@ -99,13 +141,7 @@ class LocalArtifactStore:
         # The key must exist before a blob depends on it.
         self._keystore.get(self._kek, create=True)
         with tempfile.TemporaryDirectory(dir=self._root, prefix=".pack-") as tmp:
-            packed = Path(tmp) / "artifact.tar"
-            pack(source, packed)
-            try:
-                encrypt_file(packed, target, self._keystore, self._kek)
-            except PrivacyError as exc:
-                raise RegistryError(f"cannot store artifact {blob}: {exc}") from exc
-            return packed.stat().st_size
+            return seal(source, target, self._keystore, self._kek, Path(tmp))
 
     def fetch(self, blob: str, target: Path) -> None:
         """Decrypt ``blob`` (every tag checked) and unpack it into ``target``."""
@@ -115,14 +151,7 @@ class LocalArtifactStore:
         if target.exists():
             raise ConflictError(f"{target} exists already; give a new folder")
         with tempfile.TemporaryDirectory(dir=self._root, prefix=".fetch-") as tmp:
-            packed = Path(tmp) / "artifact.tar"
-            try:
-                decrypt_file(source, packed, self._keystore)
-            except PrivacyError as exc:
-                raise RegistryError(f"artifact {blob} failed decryption: {exc}") from exc
-            target.mkdir(parents=True)
-            with tarfile.open(packed) as tar:
-                tar.extractall(target, filter="data")
+            unseal(source, target, self._keystore, Path(tmp), blob)
 
     def delete(self, blob: str) -> None:
         """Remove ``blob``'s file."""
