@@ -15,6 +15,7 @@ __all__ = [
     "audit_entries",
     "audit_head",
     "audit_subject_keys",
+    "gateway_kills",
     "identities",
     "identity_api_keys",
     "identity_mfa",
@@ -304,3 +305,15 @@ lineage_edges = sa.Table(
 """Directed edges of the lineage graph between nodes named ``KIND:ID``: ``version:ID``
 (a dataset or model version), ``transform:ID`` and ``endpoint:ID``. Data flows from
 ``source`` to ``target``."""
+
+gateway_kills = sa.Table(
+    "gateway_kills",
+    metadata,
+    sa.Column("scope", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The gateway's kill switch when no Redis is configured: one row per engaged switch,
+``scope`` ``global`` (``value`` ``*``), ``model`` or ``identity``; replicas poll it."""
