@@ -4,7 +4,7 @@ Errors::
 
     RampartsError
     └── GatewayError            the gateway cannot serve a request or is misconfigured
-        └── LimiterUnavailable  the shared rate-limit or kill-switch store cannot answer
+        └── LimiterUnavailableError  the shared rate-limit or kill-switch store cannot answer
 
 A refused request is answered in OpenAI's error shape with a stable ``code``:
 :data:`CODES` lists them.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ramparts.errors import RampartsError
 
-__all__ = ["CODES", "GatewayError", "LimiterUnavailable"]
+__all__ = ["CODES", "GatewayError", "LimiterUnavailableError"]
 
 CODES = (
     "invalid_api_key",
@@ -38,5 +38,5 @@ class GatewayError(RampartsError):
     """The gateway cannot serve a request, or its configuration is invalid."""
 
 
-class LimiterUnavailable(GatewayError):
+class LimiterUnavailableError(GatewayError):
     """The shared store of rate limits or the kill switch did not answer."""
