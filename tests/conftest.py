@@ -12,14 +12,20 @@ Without them these tests skip with a reason, unless ``RAMPARTS_REQUIRE_SERVICES=
 - ``redis_url``: the test server; ``redis_prefix``: a key prefix of this test, whose
   keys are deleted afterwards. Tests using them are marked ``redis``.
 - ``cli``: runs ``ramparts ARGV`` in this process and returns (exit code, stdout, stderr).
+- ``serve``: serves an ASGI app with uvicorn on a free loopback port, in a thread, and
+  returns its base URL; every server is stopped (lifespan shutdown run) after the test.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -112,3 +118,31 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
         return (code if isinstance(code, int) else 0), out, err
 
     return run
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    """Start ASGI apps on free loopback ports; each call returns the app's base URL."""
+    import uvicorn  # noqa: PLC0415
+
+    running: list[tuple[Any, threading.Thread, socket.socket]] = []
+
+    def start(app: Any) -> str:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        running.append((server, thread, sock))
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    yield start
+    for server, thread, sock in reversed(running):
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

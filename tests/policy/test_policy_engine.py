@@ -62,6 +62,9 @@ TABLE = [
     ("evaluator", "invoke", "sandbox", {}, False, True),
     ("evaluator", "invoke", "endpoint", {"environment": "prod"}, True, False),
     ("evaluator", "read", "dataset", {}, False, False),
+    ("model-consumer", "invoke", "endpoint", {"environment": "prod"}, False, True),
+    ("model-consumer", "read", "model", {}, False, False),
+    ("model-consumer", "invoke", "sandbox", {}, False, False),
     ("fine-tuner", "read", "dataset", {"classification": "internal"}, False, True),
     ("fine-tuner", "read", "dataset", {"classification": "restricted"}, False, False),
     ("fine-tuner", "read", "dataset", {}, False, False),  # unclassified counts as restricted

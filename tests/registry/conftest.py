@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from registry_plane import BUILDER, PEOPLE, REPOSITORY, CliRun, Plane
 
 from ramparts.cli.identity_cmd import wiring
@@ -24,7 +19,11 @@ from ramparts.sign.keys import generate_key
 
 @pytest.fixture
 def plane(
-    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, cli: CliRun
+    tmp_path: Path,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: CliRun,
+    serve: Callable[[Any], str],
 ) -> Iterator[Plane]:
     monkeypatch.chdir(tmp_path)
     private, public = tmp_path / "signing.pem", tmp_path / "signing.pub.pem"
@@ -38,7 +37,7 @@ def plane(
     }
     state = AppState(environ=environ)
     people = wiring(state)
-    with _serving(build_app(state, [])) as base_url, httpx.Client(base_url=base_url) as http:
+    with httpx.Client(base_url=serve(build_app(state, []))) as http:
         result = Plane(http, db_url, tmp_path, private, cli)
         _people(result, state)
         yield result
@@ -54,25 +53,3 @@ def _people(result: Plane, state: AppState) -> None:
     result.tokens["bob-no-mfa"] = people.tokens.issue(people.identities.get("bob")).token
     result.factors["root"] = people.second_factors.enroll(result.ids["root"], actor="test").secret
     people.close()
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port, in a thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the control plane did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()

@@ -262,6 +262,10 @@ roles:
     allow:
       - {actions: [invoke], resources: [sandbox]}
       - {actions: [read], resources: [model]}
+  model-consumer:
+    description: applications and people who call model endpoints through the gateway
+    allow:
+      - {actions: [invoke], resources: [endpoint]}
   fine-tuner:
     description: reads base models and approved datasets, writes fine-tuned versions
     allow:
