@@ -46,6 +46,8 @@ demo: install  ## scan the bundled sample project with embedded defaults
 	else echo "(exit $$?: the tampered copy is refused, as it must be)"; fi
 	@echo "== ramparts registry: gates refuse the sample model until it is clean, signed and approved"
 	bash examples/registry_demo.sh $(BIN) $(SAMPLE) .ramparts/demo-registry
+	@echo "== ramparts gateway: a normal request, a prompt injection and a card number, audited"
+	bash examples/gateway_demo.sh $(BIN) .ramparts/demo-gateway
 	@echo "demo done: the findings above are planted in $(SAMPLE) (see its README)"
 
 test: dev  ## run the whole test suite

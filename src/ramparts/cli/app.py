@@ -15,6 +15,7 @@ from ramparts.cli import (
     config_cmd,
     db_cmd,
     fingerprint_cmd,
+    gateway_cmd,
     identity_cmd,
     policy_cmd,
     redact_cmd,
@@ -80,6 +81,7 @@ def build_parser() -> Parser:
     identity_cmd.add_parser(commands)
     registry_cmd.add_parser(commands)
     serve_cmd.add_parser(commands)
+    gateway_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

@@ -1,0 +1,202 @@
+"""The gateway's configuration: routes to upstreams, limits, guards (``gateway.toml``).
+
+::
+
+    [gateway]
+    max_body_bytes = 1048576        # larger requests get 413
+    requests_per_minute = 60        # per identity; burst = requests_burst
+    requests_burst = 20
+    tokens_per_minute = 100000      # per identity, prompt estimate then reported usage
+    model_requests_per_minute = 600 # per model, all identities together
+    limiter_unavailable = "closed"  # Redis down: "closed" (503) or "open" (served, audited)
+    link_allowlist = ["docs.example.com"]
+
+    [[routes]]
+    name = "local"
+    prefix = "/v1"                  # what clients call
+    upstream = "http://127.0.0.1:8000/v1"   # what the gateway calls (OpenAI base URL)
+    models = ["*"]                  # models this route serves
+    environment = "prod"            # the policy resource's environment
+    upstream_key_env = "OPENAI_API_KEY"     # the upstream's credential, from the environment
+    timeout = 120
+    team = "fraud"                  # only identities of this team (or of none) see it
+
+    [guards]                        # name = "block" | "redact" | "flag" | "off"
+    prompt_injection = "block"
+
+Unknown keys are errors, as everywhere in ramparts.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ramparts.gateway.interface import GatewayError
+
+__all__ = ["GatewayConfig", "Route", "load_config"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Requests under ``prefix`` go to ``upstream``, for the models listed."""
+
+    name: str
+    upstream: str
+    prefix: str = "/v1"
+    models: tuple[str, ...] = ("*",)
+    environment: str = "prod"
+    upstream_key: str | None = field(default=None, repr=False)
+    timeout: float = 120.0
+    team: str | None = None
+    """The team that owns the route's models: identities of other teams are told the
+    model does not exist (identities without a team are organisation-wide)."""
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.upstream)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise GatewayError(f"route {self.name!r}: upstream must be an http(s) URL")
+        if not self.prefix.startswith("/") or self.prefix.endswith("/"):
+            raise GatewayError(f"route {self.name!r}: prefix must start and not end with '/'")
+        if not self.models:
+            raise GatewayError(f"route {self.name!r}: models must list at least one (or '*')")
+        if not 0 < self.timeout <= 3600:
+            raise GatewayError(f"route {self.name!r}: timeout must be in (0, 3600] seconds")
+
+    def serves(self, model: str) -> bool:
+        """Whether this route may carry requests for ``model``."""
+        return "*" in self.models or model in self.models
+
+    def target(self, path: str) -> str:
+        """The upstream URL for a client ``path`` under this route's prefix."""
+        return self.upstream.rstrip("/") + path[len(self.prefix) :]
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Everything the gateway is told besides its services."""
+
+    routes: tuple[Route, ...]
+    max_body_bytes: int = 1 << 20
+    requests_per_minute: float = 60.0
+    requests_burst: int = 20
+    tokens_per_minute: float = 100_000.0
+    model_requests_per_minute: float = 600.0
+    limiter_unavailable: str = "closed"
+    link_allowlist: tuple[str, ...] = ()
+    guards: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.routes:
+            raise GatewayError("the gateway needs at least one route")
+        names = [r.name for r in self.routes]
+        if len(set(names)) != len(names):
+            raise GatewayError("route names must be unique")
+        if self.limiter_unavailable not in ("closed", "open"):
+            raise GatewayError("limiter_unavailable must be 'closed' or 'open'")
+        if self.max_body_bytes < 1024:
+            raise GatewayError("max_body_bytes must be at least 1024")
+        for name in ("requests_per_minute", "tokens_per_minute", "model_requests_per_minute"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise GatewayError(f"{name} must be a positive number")
+        if self.requests_burst < 1:
+            raise GatewayError("requests_burst must be at least 1")
+
+    def route_for(self, path: str) -> Route | None:
+        """The route whose prefix is the longest match of ``path``."""
+        best: Route | None = None
+        for route in self.routes:
+            if (path == route.prefix or path.startswith(route.prefix + "/")) and (
+                best is None or len(route.prefix) > len(best.prefix)
+            ):
+                best = route
+        return best
+
+
+_GATEWAY_KEYS = frozenset({
+    "max_body_bytes", "requests_per_minute", "requests_burst", "tokens_per_minute",
+    "model_requests_per_minute", "limiter_unavailable", "link_allowlist",
+})  # fmt: skip
+_ROUTE_KEYS = frozenset({
+    "name", "prefix", "upstream", "models", "environment", "upstream_key_env", "timeout",
+    "team",
+})  # fmt: skip
+
+
+def _route(data: Any, index: int, environ: Mapping[str, str]) -> Route:
+    if not isinstance(data, Mapping):
+        raise GatewayError(f"routes[{index}] must be a table")
+    unknown = set(data) - _ROUTE_KEYS
+    if unknown:
+        raise GatewayError(f"routes[{index}]: unknown key(s) {', '.join(sorted(unknown))}")
+    key = None
+    if "upstream_key_env" in data:
+        variable = str(data["upstream_key_env"])
+        key = environ.get(variable)
+        if not key:
+            raise GatewayError(f"routes[{index}]: environment variable {variable} is not set")
+    try:
+        return Route(
+            name=str(data.get("name", f"route-{index}")),
+            upstream=str(data["upstream"]),
+            prefix=str(data.get("prefix", "/v1")),
+            models=tuple(str(m) for m in data.get("models", ["*"])),
+            environment=str(data.get("environment", "prod")),
+            upstream_key=key,
+            timeout=float(data.get("timeout", 120.0)),
+            team=str(data["team"]) if "team" in data else None,
+        )
+    except KeyError as exc:
+        raise GatewayError(f"routes[{index}] needs {exc.args[0]}") from exc
+    except (TypeError, ValueError) as exc:
+        raise GatewayError(f"routes[{index}]: {exc}") from exc
+
+
+def load_config(
+    path: Path | None, *, upstream: str | None = None, environ: Mapping[str, str] | None = None
+) -> GatewayConfig:
+    """The configuration in ``path``, or the one-route default for ``upstream``."""
+    environ = environ or {}
+    if path is None:
+        if upstream is None:
+            raise GatewayError("give --upstream URL or --config gateway.toml")
+        return GatewayConfig(routes=(Route(name="default", upstream=upstream),))
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise GatewayError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise GatewayError(f"{path} is not valid TOML: {exc}") from exc
+    unknown = set(document) - {"gateway", "routes", "guards"}
+    if unknown:
+        raise GatewayError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
+    options = dict(document.get("gateway", {}))
+    bad = set(options) - _GATEWAY_KEYS
+    if bad:
+        raise GatewayError(f"{path}: unknown [gateway] key(s) {', '.join(sorted(bad))}")
+    listed = document.get("routes", [])
+    if not isinstance(listed, list):
+        raise GatewayError(f"{path}: routes must be an array of tables ([[routes]])")
+    if not isinstance(options, Mapping):
+        raise GatewayError(f"{path}: [gateway] must be a table")
+    routes = tuple(_route(r, i, environ) for i, r in enumerate(listed))
+    if upstream is not None:
+        routes = (Route(name="default", upstream=upstream), *routes)
+    guards = document.get("guards", {})
+    if not isinstance(guards, Mapping) or not all(isinstance(v, str) for v in guards.values()):
+        raise GatewayError(f"{path}: [guards] maps guard names to block, redact, flag or off")
+    try:
+        return GatewayConfig(
+            routes=routes,
+            guards=dict(guards),
+            link_allowlist=tuple(str(h) for h in options.pop("link_allowlist", [])),
+            **options,
+        )
+    except TypeError as exc:
+        raise GatewayError(f"{path}: {exc}") from exc

@@ -1,0 +1,116 @@
+"""The guard layer as the gateway uses it: chains by configuration, verdicts as records.
+
+A blocking verdict, or a guard that fails closed, becomes a 400 refusal whose ``code`` is
+the verdict's (``prompt_injection``, ``guard_failed``...); redactions change what is
+forwarded; flags are only recorded. Every verdict goes into the call's audit event
+(guard, action, code, detail, score: never the matched text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ramparts.gateway.interface import GatewayError, RefusedRequestError, StreamFilter
+from ramparts.guard.defaults import (
+    BUILTIN,
+    default_input_guards,
+    default_output_guards,
+    guards_from_config,
+)
+from ramparts.guard.interface import Blocked, Guard, GuardContext, Role, Verdict
+from ramparts.guard.runner import run_guards
+from ramparts.guard.stream import StreamGuard
+
+__all__ = ["LayerGuards", "guard_chains"]
+
+_ROLES = {"developer": Role.SYSTEM, "function": Role.TOOL}
+
+
+def _record(verdict: Verdict) -> dict[str, Any]:
+    return {"guard": verdict.guard, "action": verdict.action.value, "code": verdict.code,
+            "detail": verdict.detail, "score": round(verdict.score, 3)}  # fmt: skip
+
+
+def _refusal(blocked: Blocked) -> RefusedRequestError:
+    verdict = blocked.verdict
+    return RefusedRequestError(
+        400,
+        verdict.code,
+        f"refused by guard {verdict.guard}: {verdict.detail}",
+        verdicts=[*map(_record, blocked.verdicts), _record(verdict)],
+    )
+
+
+def guard_chains(config: Mapping[str, str]) -> tuple[list[Guard], list[Guard]]:
+    """Input and output chains: the defaults, with ``config`` (guard name -> ``block``,
+    ``redact``, ``flag`` or ``off``) changing a guard's action or leaving it out."""
+    unknown = set(config) - set(BUILTIN)
+    if unknown:
+        raise GatewayError(
+            f"[guards]: unknown guard(s) {', '.join(sorted(unknown))} "
+            f"(one of {', '.join(sorted(BUILTIN))})"
+        )
+    chains = []
+    for defaults in (default_input_guards(), default_output_guards()):
+        settings: dict[str, object] = {}
+        for guard in defaults:
+            value = config.get(guard.name)
+            settings[guard.name] = {"enabled": False} if value == "off" else value
+        chains.append(guards_from_config(settings) if any(
+            v != {"enabled": False} for v in settings.values()) else [])  # fmt: skip
+    return chains[0], chains[1]
+
+
+class _Stream:
+    def __init__(self, guard: StreamGuard) -> None:
+        self._guard = guard
+
+    def feed(self, chunk: str) -> str:
+        try:
+            return self._guard.feed(chunk)
+        except Blocked as blocked:
+            raise _refusal(blocked) from blocked
+
+    def finish(self) -> str:
+        try:
+            return self._guard.finish()
+        except Blocked as blocked:
+            raise _refusal(blocked) from blocked
+
+
+class LayerGuards:
+    """:class:`~ramparts.gateway.interface.TextGuards` over chains of the guard layer."""
+
+    def __init__(
+        self,
+        input_guards: Sequence[Guard],
+        output_guards: Sequence[Guard],
+        *,
+        allowed_hosts: Sequence[str] = (),
+    ) -> None:
+        self._input = list(input_guards)
+        self._output = list(output_guards)
+        self._output_ctx = GuardContext(role=Role.ASSISTANT, allowed_hosts=frozenset(allowed_hosts))
+        self._contexts = {role: GuardContext(role=role) for role in Role}
+
+    def inspect_input(self, text: str, role: str) -> tuple[str, list[dict[str, Any]]]:
+        """Run the input chain on one message."""
+        kind = _ROLES.get(role) or (Role(role) if role in Role._value2member_map_ else Role.USER)
+        try:
+            result = run_guards(self._input, text, self._contexts[kind])
+        except Blocked as blocked:
+            raise _refusal(blocked) from blocked
+        return result.text, [_record(v) for v in result.verdicts]
+
+    def inspect_output(self, text: str) -> tuple[str, list[dict[str, Any]]]:
+        """Run the output chain on a whole answer."""
+        try:
+            result = run_guards(self._output, text, self._output_ctx)
+        except Blocked as blocked:
+            raise _refusal(blocked) from blocked
+        return result.text, [_record(v) for v in result.verdicts]
+
+    def output_stream(self) -> StreamFilter:
+        """A hold-back filter for one streamed answer."""
+        return _Stream(StreamGuard(self._output, self._output_ctx))
