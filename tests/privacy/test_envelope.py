@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ramparts.privacy import envelope
 from ramparts.privacy.envelope import (
     HEADER_SIZE,
     decrypt_file,
@@ -142,3 +143,65 @@ def test_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     Path("model.safetensors").write_bytes(os.urandom(3000))
     exec(compile(code.group(1), "docs/encryption.md", "exec"), {})  # noqa: S102 - our own docs
     assert Path("restored.safetensors").read_bytes() == Path("model.safetensors").read_bytes()
+
+
+def test_many_chunks_through_files_reuse_buffers_and_start_writeback(
+    keys: LocalKeyStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More chunks than the pipeline has buffers, and writeback started every few chunks.
+    monkeypatch.setattr(envelope, "_WRITEBACK", 3 * CHUNK)
+    data = os.urandom(40 * CHUNK + 7)
+    plain, enc, out = tmp_path / "model.bin", tmp_path / "model.enc", tmp_path / "back.bin"
+    plain.write_bytes(data)
+    assert encrypt_file(plain, enc, keys, "kek-1", chunk_size=CHUNK) == len(data)
+    assert enc.stat().st_size == HEADER_SIZE + len(data) + 16 * 41
+    assert decrypt_file(enc, out, keys) == len(data)
+    assert out.read_bytes() == data
+
+
+@pytest.mark.parametrize("into", [True, False], ids=["into-buffers", "allocating"])
+def test_a_failing_chunk_releases_nothing_of_itself_or_after_it(
+    keys: LocalKeyStore, monkeypatch: pytest.MonkeyPatch, into: bool
+) -> None:
+    # Both ways of calling AES-GCM: reusing buffers (newer cryptography) or not (older).
+    monkeypatch.setattr(envelope, "_INTO", into)
+    data = os.urandom(20 * CHUNK)
+    blob = bytearray(_encrypt(keys, data))
+    assert _decrypt(keys, bytes(blob)) == data
+    bad = 13
+    blob[HEADER_SIZE + bad * (CHUNK + 16) + 5] ^= 1
+    out = io.BytesIO()
+    with pytest.raises(PrivacyError, match=f"chunk {bad} fails its tag"):
+        decrypt_stream(io.BytesIO(bytes(blob)), out, keys)
+    released = out.getvalue()
+    assert len(released) <= bad * CHUNK
+    assert data.startswith(released)
+
+
+class _ReadWriteOnly:
+    """A minimal stream: ``read`` and ``write``, no ``readinto``, short reads."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self.data, self.out = data, bytearray()
+
+    def read(self, size: int) -> bytes:
+        piece, self.data = self.data[: min(size, 7)], self.data[min(size, 7) :]
+        return piece
+
+    def write(self, data: bytes) -> int:
+        self.out += data
+        return len(data)
+
+
+def test_unbuffered_files_and_streams_without_readinto(keys: LocalKeyStore, tmp_path: Path) -> None:
+    data = os.urandom(6 * CHUNK + 1)
+    plain, enc = tmp_path / "plain", tmp_path / "enc"
+    plain.write_bytes(data)
+    with plain.open("rb", buffering=0) as fin, enc.open("wb", buffering=0) as fout:
+        encrypt_stream(fin, fout, keys, "kek-1", chunk_size=CHUNK)
+    with enc.open("rb", buffering=0) as fin:
+        assert _decrypt(keys, fin.read()) == data
+    sink = _ReadWriteOnly()
+    source = _ReadWriteOnly(enc.read_bytes())
+    assert decrypt_stream(source, sink, keys) == len(data)  # type: ignore[arg-type]
+    assert bytes(sink.out) == data
