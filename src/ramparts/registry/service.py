@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -83,24 +83,34 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _version_row(row: Any, asset: Asset) -> Version:
+def _version_row(
+    row: Any,
+    asset: Asset,
+    stages: tuple[str, ...] = (),
+    names: Mapping[str, str] | None = None,
+) -> Version:
     return Version(
-        id=row.id,
-        asset=asset,
-        version=row.version,
-        digest=row.digest,
-        size=row.size,
-        author=row.author,
-        created_at=_aware(row.created_at),
-        state=row.state,
-        signed=row.signature is not None,
-        provenance=row.provenance is not None,
-        bom=row.bom is not None,
-        scan=json.loads(row.scan) if row.scan else None,
-        metrics=json.loads(row.metrics),
+        id=row.id, asset=asset, version=row.version, digest=row.digest, size=row.size,
+        author=row.author, created_at=_aware(row.created_at), state=row.state, stages=stages,
+        signed=row.has_signature, provenance=row.has_provenance, bom=row.has_bom,
+        scan=json.loads(row.scan) if row.scan else None, metrics=json.loads(row.metrics),
         approved_by=row.approved_by,
         approved_at=_aware(row.approved_at) if row.approved_at else None,
-    )
+        names=names or {},
+    )  # fmt: skip
+
+
+_FLAGS = (
+    _V.signature.is_not(None).label("has_signature"),
+    _V.provenance.is_not(None).label("has_provenance"),
+    _V.bom.is_not(None).label("has_bom"),
+)
+_FULL = sa.select(registry_versions, *_FLAGS)
+"""A version with its bundles (the gates read them)."""
+_LIGHT = sa.select(
+    *(c for c in registry_versions.c if c.name not in ("signature", "provenance", "bom")), *_FLAGS
+)
+"""A version without its bundles, for listings."""
 
 
 def _asset(row: Any) -> Asset:
@@ -296,15 +306,15 @@ class Registry:
         return tuple(sorted((r.stage for r in rows), key=STAGES.index))
 
     def _version(self, conn: sa.Connection, row: Any, asset: Asset) -> Version:
-        version = _version_row(row, asset)
-        return replace(version, stages=self._stages_of(conn, row.id), names=_names(conn, [version]))
+        ids = [row.author, row.approved_by] if row.approved_by else [row.author]
+        return _version_row(row, asset, self._stages_of(conn, row.id), _names(conn, ids))
 
     def _find_version(
         self, conn: sa.Connection, caller: Caller, ref: str, kind: str = "model"
     ) -> tuple[Version, Any]:
         """The version ``ref`` names (``NAME@V``, ``NAME`` for the latest, or a version id)."""
         if _is_id(ref):
-            row = conn.execute(sa.select(registry_versions).where(_V.id == ref)).first()
+            row = conn.execute(_FULL.where(_V.id == ref)).first()
             if row is not None:
                 arow = conn.execute(sa.select(registry_assets).where(_A.id == row.asset_id)).first()
                 asset = _asset(arow)
@@ -313,7 +323,7 @@ class Registry:
             raise self._not_found(caller, f"version {ref!r}", f"version:{ref}")
         name, label = parse_ref(ref)
         asset = self._find_asset(conn, caller, kind, name)
-        query = sa.select(registry_versions).where(_V.asset_id == asset.id)
+        query = _FULL.where(_V.asset_id == asset.id)
         if label is None:
             query = query.where(_V.state != "deleted").order_by(_V.seq.desc()).limit(1)
         else:
@@ -335,29 +345,35 @@ class Registry:
             query = query.where(_A.team.in_(teams))
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [a for a in map(_asset, rows) if self._visible(caller, a)]
+        # One decision per distinct set of attributes the rules can read, not per asset.
+        decided: dict[tuple[str, str, str, str], bool] = {}
+        visible = []
+        for asset in map(_asset, rows):
+            key = (asset.kind, asset.classification, asset.created_by, asset.team or "")
+            if key not in decided:
+                decided[key] = self._visible(caller, asset)
+            if decided[key]:
+                visible.append(asset)
+        return visible
 
     def versions(self, caller: Caller, name: str, kind: str = "model") -> builtins.list[Version]:
         """The versions of ``name``, newest first."""
         with self._read() as conn:
             asset = self._find_asset(conn, caller, kind, name)
-            rows = conn.execute(
-                sa.select(registry_versions).where(_V.asset_id == asset.id).order_by(_V.seq.desc())
-            ).all()
+            rows = conn.execute(_LIGHT.where(_V.asset_id == asset.id).order_by(_V.seq.desc())).all()
             stages: dict[str, list[str]] = {}
             for srow in conn.execute(
                 sa.select(_S.stage, _S.version_id).where(_S.asset_id == asset.id)
             ):
                 stages.setdefault(srow.version_id, []).append(srow.stage)
-            found = [
-                replace(
-                    _version_row(row, asset),
-                    stages=tuple(sorted(stages.get(row.id, ()), key=STAGES.index)),
+            ids = {r.author for r in rows} | {r.approved_by for r in rows if r.approved_by}
+            names = _names(conn, ids)
+            return [
+                _version_row(
+                    row, asset, tuple(sorted(stages.get(row.id, ()), key=STAGES.index)), names
                 )
                 for row in rows
             ]
-            names = _names(conn, found)
-            return [replace(v, names=names) for v in found]
 
     def show(self, caller: Caller, ref: str, kind: str = "model") -> Version:
         """One version (``NAME`` alone: the newest)."""
@@ -963,7 +979,7 @@ class Registry:
                 )
             }
             rows = conn.execute(
-                sa.select(registry_versions, registry_assets.c.kind.label("asset_kind"))
+                _FULL.add_columns(registry_assets.c.kind.label("asset_kind"))
                 .join(registry_assets)
                 .where(_V.state.in_(("registered", "rejected")))
                 .order_by(_V.created_at)
@@ -1305,9 +1321,8 @@ class _Move:
             )
 
 
-def _names(conn: sa.Connection, versions: Sequence[Version]) -> dict[str, str]:
-    """Display names of the identities who wrote or approved ``versions``."""
-    ids = {v.author for v in versions} | {v.approved_by for v in versions if v.approved_by}
+def _names(conn: sa.Connection, ids: Iterable[str]) -> dict[str, str]:
+    """Display names of the identities ``ids`` (those found)."""
     rows = conn.execute(
         sa.select(identities.c.id, identities.c.name).where(identities.c.id.in_(ids))
     )
