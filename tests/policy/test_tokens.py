@@ -338,6 +338,20 @@ def test_a_revoked_jti_is_denied_and_other_tokens_are_not(
     assert sink.events[-1].action == "identity.token.revoke"
 
 
+def test_a_token_verified_before_is_still_checked_for_revocation_and_expiry(
+    tokens: Tokens, bot: Identity, clock: FrozenClock
+) -> None:
+    issued = tokens.issue(bot)
+    tokens.verify(issued.token)
+    tokens.verify(issued.token)  # the second time from the cache of verified tokens
+    tokens.revoke(issued.jti)
+    assert rejection(tokens, issued.token) is Rejection.REVOKED
+    later = tokens.issue(bot)
+    tokens.verify(later.token)
+    clock.advance(timedelta(hours=1))
+    assert rejection(tokens, later.token) is Rejection.EXPIRED
+
+
 def test_a_revoked_identity_is_denied(tokens: Tokens, bot: Identity, directory: Identities) -> None:
     other = directory.create("alice", ["model-auditor"]).identity
     token, others = tokens.issue(bot).token, tokens.issue(other).token

@@ -19,8 +19,11 @@ leeway; finally the revocation list is read, and a list that cannot be read deni
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
@@ -51,7 +54,10 @@ from ramparts.policy.identity_types import (
 from ramparts.policy.token_keys import SigningKey, TokenKeys
 from ramparts.store.interface import StoreError
 
-__all__ = ["TOKEN_TYPE", "Tokens"]
+__all__ = ["TOKEN_TYPE", "VERIFIED_CACHE", "Tokens"]
+
+VERIFIED_CACHE = 10_000
+"""How many verified tokens a :class:`Tokens` remembers (least recently used go first)."""
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a credential
 """The ``typ`` header of our tokens (RFC 9068), so no other JWT passes for one."""
@@ -161,6 +167,8 @@ class Tokens:
         self._keys = keys
         self._revocations = revocations
         self._clock = clock
+        self._verified: OrderedDict[bytes, tuple[dict[str, Any], str]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._issuer = issuer
         self._audience = audience
         self._lifetime = int(lifetime.total_seconds())
@@ -205,9 +213,29 @@ class Tokens:
         return IssuedToken(token, jti, key.kid, identity.id, issued_at, expires_at, mfa=mfa)
 
     def verify(self, token: str) -> VerifiedToken:
-        """The verified token; :class:`AuthenticationError` with the reason otherwise."""
-        key = self._key_for(token)
-        claims = self._claims(token, key)
+        """The verified token; :class:`AuthenticationError` with the reason otherwise.
+
+        A token whose signature and claims verified once is remembered (by its SHA-256,
+        at most :data:`VERIFIED_CACHE` of them) so that a service checking the same
+        token on every request does not pay for the signature and parsing again; its
+        times and the revocation list are checked on every call all the same.
+        """
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self._cache_lock:
+            cached = self._verified.get(digest)
+            if cached is not None:
+                self._verified.move_to_end(digest)
+        if cached is None:
+            key = self._key_for(token)
+            claims = self._claims(token, key)
+            kid = key.kid
+        else:
+            claims, kid = cached
+            # A key retired since (or removed) no longer vouches for what it signed.
+            if self._keys.find(kid) is None:
+                raise AuthenticationError(
+                    Rejection.UNKNOWN_KEY, f"no signing key {kid!r} verifies now"
+                )
         exp, iat = self._check_times(claims)
         principal = _principal(claims)
         mfa = _mfa(claims)
@@ -220,8 +248,13 @@ class Tokens:
                 Rejection.UNAVAILABLE,
                 f"the revocation list cannot be read, so no token is accepted: {exc}",
             ) from exc
+        if cached is None:
+            with self._cache_lock:
+                self._verified[digest] = (claims, kid)
+                if len(self._verified) > VERIFIED_CACHE:
+                    self._verified.popitem(last=False)
         issued_at, expires_at = datetime.fromtimestamp(iat, UTC), datetime.fromtimestamp(exp, UTC)
-        return VerifiedToken(principal, jti, key.kid, issued_at, expires_at, mfa=mfa)
+        return VerifiedToken(principal, jti, kid, issued_at, expires_at, mfa=mfa)
 
     def _key_for(self, token: str) -> SigningKey:
         """Steps (1) to (3): the key to verify ``token`` with, read from what it claims."""
