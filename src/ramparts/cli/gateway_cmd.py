@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -214,31 +212,14 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
 
 def run_gateway(state: AppState, args: argparse.Namespace) -> int:
     """Serve the gateway under uvicorn until interrupted."""
-    import uvicorn  # noqa: PLC0415
-
+    from ramparts.cli.serving import check_tls, run_asgi  # noqa: PLC0415
     from ramparts.gateway.config import load_config  # noqa: PLC0415
 
     if args.upstream is None and args.gateway_config is None:
         raise InputError("give --upstream URL or --config gateway.toml")
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise InputError("--tls-cert and --tls-key go together")
+    check_tls(args.tls_cert, args.tls_key)
     config = load_config(args.gateway_config, upstream=args.upstream, environ=state.environ)
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback and args.tls_cert is None:
-        sys.stderr.write(f"ramparts: warning: serving plain HTTP on {args.host}; "
-                         "keys and prompts cross the network in clear\n")  # fmt: skip
     app = build_gateway(state, config, args.policy)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
-        ssl_keyfile=str(args.tls_key) if args.tls_key else None,
-        log_level="warning",
-        server_header=False,
-        lifespan="on",
-    )
+    run_asgi(app, host=args.host, port=args.port, cert=args.tls_cert, key=args.tls_key,
+             clear="keys and prompts")  # fmt: skip
     return 0

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.parsing import Parser
 from ramparts.cli.policy_cmd import add_policy_option
 from ramparts.cli.state import AppState
-from ramparts.errors import InputError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -74,27 +71,10 @@ def build_app(state: AppState, policies: list[Path]) -> FastAPI:
 
 def run_serve(state: AppState, args: argparse.Namespace) -> int:
     """Run the control plane under uvicorn until interrupted."""
-    import uvicorn  # noqa: PLC0415
+    from ramparts.cli.serving import check_tls, run_asgi  # noqa: PLC0415
 
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise InputError("--tls-cert and --tls-key go together")
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback and args.tls_cert is None:
-        sys.stderr.write(
-            f"ramparts: warning: serving plain HTTP on {args.host}; tokens cross the network "
-            "in clear (give --tls-cert/--tls-key or put TLS in front)\n"
-        )
+    check_tls(args.tls_cert, args.tls_key)
     app = build_app(state, args.policy)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
-        ssl_keyfile=str(args.tls_key) if args.tls_key else None,
-        log_level="warning",
-        server_header=False,
-    )
+    run_asgi(app, host=args.host, port=args.port, cert=args.tls_cert, key=args.tls_key,
+             clear="tokens")  # fmt: skip
     return 0
