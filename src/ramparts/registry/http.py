@@ -143,7 +143,7 @@ async def push(who: Who, request: Request) -> dict[str, Any]:
                         f"the upload is larger than {who.state.max_upload_bytes} bytes"
                     )
                 fh.write(chunk)
-        source, push_request = read_upload(upload, Path(tmp) / "unpacked")
+        source, push_request = await run_in_threadpool(read_upload, upload, Path(tmp) / "unpacked")
         version: Version = await run_in_threadpool(
             _registry(who).push, who.caller, source, push_request
         )
