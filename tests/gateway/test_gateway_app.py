@@ -26,6 +26,7 @@ from ramparts.cli.gateway_cmd import build_gateway
 from ramparts.cli.identity_cmd import wiring
 from ramparts.cli.state import AppState
 from ramparts.core.clock import FrozenClock
+from ramparts.core.types import PrincipalKind
 from ramparts.errors import AuditError
 from ramparts.gateway.config import GatewayConfig, Route
 from ramparts.gateway.guards import LayerGuards
@@ -223,7 +224,7 @@ def test_a_failing_guard_and_a_failing_audit_log_fail_closed(
 ) -> None:
     state = AppState(environ={"RAMPARTS_STATE_DIR": str(tmp_path / "state")})
     upstream = serve(front.upstream) + "/v1"
-    gateway = build_gateway(state, _config(upstream), [])
+    gateway = build_gateway(state, _config(upstream, token_endpoint=False), [])
     gateway._guards = LayerGuards([_Broken()], [])
     url = serve(gateway)
     response = httpx.post(url + CHAT, json={"model": "mock", "messages": [
@@ -233,7 +234,7 @@ def test_a_failing_guard_and_a_failing_audit_log_fail_closed(
     async def down(event: Any) -> None:
         raise AuditError("the audit database is unreachable")
 
-    gateway = build_gateway(state, _config(upstream), [])
+    gateway = build_gateway(state, _config(upstream, token_endpoint=False), [])
     gateway._audit = down
     url = serve(gateway)
     before = len(front.upstream.requests)
@@ -264,3 +265,23 @@ def test_a_failing_upstream_trips_the_breaker(front: Front, tmp_path: Path, serv
     ]
     assert codes[:5] == [(502, "upstream_unavailable")] * 5
     assert codes[5] == (503, "upstream_unavailable")
+
+
+def test_client_credentials_tokens_for_service_identities(front: Front) -> None:
+    people = wiring(front.state)
+    secret = people.identities.create("batch-job", ["model-consumer"],
+                                      kind=PrincipalKind.SERVICE).api_key  # fmt: skip
+    reply = httpx.post(front.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=("batch-job", secret))  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["cache-control"] == "no-store"
+    token = reply.json()["access_token"]
+    assert reply.json()["token_type"] == "Bearer"
+    assert front.chat(token, "hello").status_code == 200
+    # People sign in otherwise; a wrong secret is invalid_client.
+    human = httpx.post(front.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=("app", front.keys["app"]))  # fmt: skip
+    assert human.status_code in (400, 401)
+    wrong = httpx.post(front.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=("batch-job", "rmp_aaaaaaaa_" + "x" * 43))  # fmt: skip
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")

@@ -25,6 +25,9 @@ def test_the_example_file_loads() -> None:
     assert openai.target("/openai/v1/chat/completions") == (
         "https://api.openai.com/v1/chat/completions"
     )
+    (provider,) = config.oidc
+    assert provider.role_map == {"ml-app": "model-consumer"}
+    assert provider.team_claim == "groups"
     inputs, outputs = guard_chains(config.guards)
     assert [g.name for g in inputs] == ["size", "injection", "tool_arguments", "secrets", "pii"]
     assert "html" in [g.name for g in outputs]
@@ -45,6 +48,7 @@ def test_the_example_file_loads() -> None:
         ("routes = 3\n", "routes"),
         ("not toml [", "not valid TOML"),
         ("", "at least one route"),
+        ("[[oidc]]\nissuer = 'https://x'\n[[routes]]\nupstream = 'http://x'\n", "needs audience"),
     ],
 )
 def test_mistakes_are_refused(tmp_path: Path, text: str, message: str) -> None:

@@ -49,7 +49,7 @@ def test_two_replicas_one_redis(
     state = AppState(environ=environ)
     upstream = serve(MockUpstream()) + "/v1"
     config = GatewayConfig(routes=(Route("default", upstream),), requests_per_minute=5,
-                           requests_burst=5)  # fmt: skip
+                           requests_burst=5, token_endpoint=False)  # fmt: skip
     replicas = []
     for _ in range(2):
         gateway = build_gateway(state, config, [])

@@ -16,7 +16,6 @@ from ramparts.errors import InputError
 if TYPE_CHECKING:
     from ramparts.audit.log import AuditLog
     from ramparts.core.interface import Event
-    from ramparts.gateway.app import Gateway
     from ramparts.gateway.config import GatewayConfig
     from ramparts.gateway.killswitch import KillSwitchAdmin
 
@@ -149,36 +148,32 @@ def _user() -> str:
         return "unknown"
 
 
-def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) -> Gateway:
-    """The gateway over this process's settings: identities, audit log, Redis or not."""
+def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) -> Any:
+    """The gateway's ASGI application over this process's settings: identities, audit log,
+    Redis or not; the OAuth client-credentials endpoint in front unless turned off."""
     from ramparts.cli.identity_cmd import wiring  # noqa: PLC0415
+    from ramparts.core.types import PrincipalKind  # noqa: PLC0415
     from ramparts.gateway.app import Gateway  # noqa: PLC0415
-    from ramparts.gateway.guards import LayerGuards, guard_chains  # noqa: PLC0415
-    from ramparts.gateway.interface import (  # noqa: PLC0415
-        Authenticated,
-        RefusedRequestError,
+    from ramparts.gateway.auth import (  # noqa: PLC0415
+        ApiKeys,
+        BearerVerifier,
+        ClientCredentialsEndpoint,
+        OidcVerifier,
+        RampartsTokens,
+        chain,
+        with_token_endpoint,
     )
+    from ramparts.gateway.guards import LayerGuards, guard_chains  # noqa: PLC0415
     from ramparts.gateway.killswitch import KillSwitch  # noqa: PLC0415
     from ramparts.gateway.metrics import GatewayMetrics  # noqa: PLC0415
     from ramparts.gateway.ratelimit import RateLimiter  # noqa: PLC0415
-    from ramparts.policy.apikeys import KEY_PREFIX  # noqa: PLC0415
     from ramparts.policy.engine import PolicyEngine  # noqa: PLC0415
-    from ramparts.policy.identity_types import AuthenticationError  # noqa: PLC0415
     from ramparts.policy.roles import load_roles  # noqa: PLC0415
 
     parts = wiring(state)
     settings = parts.settings
     identities, tokens = parts.identities, parts.tokens
     log = cast("AuditLog", parts.sink)
-
-    def authenticate(token: str) -> Authenticated:
-        try:
-            if token.startswith(KEY_PREFIX):
-                return Authenticated(identities.authenticate(token))
-            verified = tokens.verify(token)
-        except AuthenticationError as exc:
-            raise RefusedRequestError(401, "invalid_api_key", f"not authenticated: {exc}") from exc
-        return Authenticated(verified.principal, verified.mfa)
 
     async def audit(event: Event) -> None:
         await log.append_async(event)
@@ -196,11 +191,28 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
         from ramparts.gateway.ratelimit import MemoryRateLimiter  # noqa: PLC0415
 
         limiter, kill_switch = MemoryRateLimiter(), SqlKillSwitch(parts.engine)
+    roles = load_roles(policies)
+    verifiers: list[BearerVerifier] = [
+        ApiKeys(identities),
+        RampartsTokens(tokens, issuer=settings.identity.issuer),
+    ]
+    for provider in config.oidc:
+        unknown = sorted(set(provider.role_map.values()) - set(roles))
+        if unknown:
+            raise InputError(f"oidc {provider.issuer}: role_map names unknown role(s) "
+                             f"{', '.join(unknown)}")  # fmt: skip
+        verifiers.append(OidcVerifier(
+            provider.issuer, provider.audience, clock=parts.clock,
+            jwks_url=provider.jwks_url, algorithms=provider.algorithms,
+            role_claim=provider.role_claim, role_map=provider.role_map,
+            team_claim=provider.team_claim, team_map=provider.team_map,
+            kind=PrincipalKind.SERVICE if provider.service else PrincipalKind.HUMAN,
+        ))  # fmt: skip
     inputs, outputs = guard_chains(config.guards)
-    return Gateway(
+    gateway = Gateway(
         config,
-        authenticate=authenticate,
-        policy=PolicyEngine(load_roles(policies)),
+        authenticate=chain(*verifiers),
+        policy=PolicyEngine(roles),
         limiter=limiter,
         kill_switch=kill_switch,
         guards=LayerGuards(inputs, outputs, allowed_hosts=config.link_allowlist),
@@ -208,6 +220,10 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
         clock=parts.clock,
         metrics=GatewayMetrics(),
     )
+    if not config.token_endpoint:
+        return gateway
+    endpoint = ClientCredentialsEndpoint(identities, tokens, audit=audit, clock=parts.clock)
+    return with_token_endpoint(gateway, endpoint)
 
 
 def run_gateway(state: AppState, args: argparse.Namespace) -> int:

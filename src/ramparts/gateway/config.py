@@ -22,7 +22,12 @@
     team = "fraud"                  # only identities of this team (or of none) see it
 
     [guards]                        # name = "block" | "redact" | "flag" | "off"
-    prompt_injection = "block"
+    injection = "block"
+
+    [[oidc]]                        # tokens of an external identity provider
+    issuer = "https://keycloak.example/realms/acme"
+    audience = "ramparts-gateway"
+    role_map = {"ml-app" = "model-consumer"}   # only mapped roles are granted
 
 Unknown keys are errors, as everywhere in ramparts.
 """
@@ -39,7 +44,7 @@ from urllib.parse import urlsplit
 
 from ramparts.gateway.interface import GatewayError
 
-__all__ = ["GatewayConfig", "Route", "load_config"]
+__all__ = ["GatewayConfig", "OidcProvider", "Route", "load_config"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,23 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class OidcProvider:
+    """An external identity provider whose tokens the gateway accepts."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None = None
+    algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
+    """Never ``none`` or an HMAC algorithm (refused by the verifier)."""
+    role_claim: str = "roles"
+    role_map: Mapping[str, str] = field(default_factory=dict)
+    team_claim: str | None = None
+    team_map: Mapping[str, str] | None = None
+    service: bool = False
+    """Whether its subjects are workloads (e.g. CI jobs) rather than people."""
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     """Everything the gateway is told besides its services."""
 
@@ -90,6 +112,9 @@ class GatewayConfig:
     limiter_unavailable: str = "closed"
     link_allowlist: tuple[str, ...] = ()
     guards: Mapping[str, str] = field(default_factory=dict)
+    oidc: tuple[OidcProvider, ...] = ()
+    token_endpoint: bool = True
+    """Serve the OAuth 2.0 client-credentials endpoint at ``/oauth/token``."""
 
     def __post_init__(self) -> None:
         if not self.routes:
@@ -121,7 +146,12 @@ class GatewayConfig:
 
 _GATEWAY_KEYS = frozenset({
     "max_body_bytes", "requests_per_minute", "requests_burst", "tokens_per_minute",
-    "model_requests_per_minute", "limiter_unavailable", "link_allowlist",
+    "model_requests_per_minute", "limiter_unavailable", "link_allowlist", "token_endpoint",
+})  # fmt: skip
+_OIDC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+_OIDC_KEYS = frozenset({
+    "issuer", "audience", "jwks_url", "algorithms", "role_claim", "role_map", "team_claim",
+    "team_map", "service",
 })  # fmt: skip
 _ROUTE_KEYS = frozenset({
     "name", "prefix", "upstream", "models", "environment", "upstream_key_env", "timeout",
@@ -158,6 +188,34 @@ def _route(data: Any, index: int, environ: Mapping[str, str]) -> Route:
         raise GatewayError(f"routes[{index}]: {exc}") from exc
 
 
+def _oidc(data: Any, index: int) -> OidcProvider:
+    if not isinstance(data, Mapping):
+        raise GatewayError(f"oidc[{index}] must be a table")
+    unknown = set(data) - _OIDC_KEYS
+    if unknown:
+        raise GatewayError(f"oidc[{index}]: unknown key(s) {', '.join(sorted(unknown))}")
+    try:
+        return OidcProvider(
+            issuer=str(data["issuer"]),
+            audience=str(data["audience"]),
+            jwks_url=str(data["jwks_url"]) if "jwks_url" in data else None,
+            algorithms=tuple(str(a) for a in data.get("algorithms", _OIDC_ALGORITHMS)),
+            role_claim=str(data.get("role_claim", "roles")),
+            role_map={str(k): str(v) for k, v in dict(data.get("role_map", {})).items()},
+            team_claim=str(data["team_claim"]) if "team_claim" in data else None,
+            team_map=(
+                {str(k): str(v) for k, v in dict(data["team_map"]).items()}
+                if "team_map" in data
+                else None
+            ),
+            service=bool(data.get("service", False)),
+        )
+    except KeyError as exc:
+        raise GatewayError(f"oidc[{index}] needs {exc.args[0]}") from exc
+    except (TypeError, ValueError) as exc:
+        raise GatewayError(f"oidc[{index}]: {exc}") from exc
+
+
 def load_config(
     path: Path | None, *, upstream: str | None = None, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
@@ -173,7 +231,7 @@ def load_config(
         raise GatewayError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise GatewayError(f"{path} is not valid TOML: {exc}") from exc
-    unknown = set(document) - {"gateway", "routes", "guards"}
+    unknown = set(document) - {"gateway", "routes", "guards", "oidc"}
     if unknown:
         raise GatewayError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     options = dict(document.get("gateway", {}))
@@ -188,6 +246,10 @@ def load_config(
     routes = tuple(_route(r, i, environ) for i, r in enumerate(listed))
     if upstream is not None:
         routes = (Route(name="default", upstream=upstream), *routes)
+    providers = document.get("oidc", [])
+    if not isinstance(providers, list):
+        raise GatewayError(f"{path}: oidc must be an array of tables ([[oidc]])")
+    oidc = tuple(_oidc(p, i) for i, p in enumerate(providers))
     guards = document.get("guards", {})
     if not isinstance(guards, Mapping) or not all(isinstance(v, str) for v in guards.values()):
         raise GatewayError(f"{path}: [guards] maps guard names to block, redact, flag or off")
@@ -195,6 +257,7 @@ def load_config(
         return GatewayConfig(
             routes=routes,
             guards=dict(guards),
+            oidc=oidc,
             link_allowlist=tuple(str(h) for h in options.pop("link_allowlist", [])),
             **options,
         )
