@@ -246,6 +246,11 @@ class Gateway:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self._http.aclose()
+                # Shared limiters and kill switches hold connections (Redis) of this loop.
+                for part in (self._limiter, self._kill):
+                    close = getattr(part, "aclose", None)
+                    if close is not None:
+                        await close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
