@@ -22,7 +22,11 @@ then a few anchored matches): the cost does not grow with the number of rules.
 
 Tier 2 plugs in through :class:`InjectionDetector`: anything with a ``name`` and a
 ``score(text) -> float`` (a classifier); the guard takes the highest score of its
-detectors over all views.
+detectors over all views (over the views named in the detector's ``views``, when it
+has that attribute). The package ships one such classifier,
+:class:`ramparts.guard.classifier.InjectionClassifier` (see
+``docs/injection-classifier.md``): ``InjectionGuard(detectors=[RuleDetector(),
+default_classifier()])`` runs both tiers.
 """
 
 from __future__ import annotations
@@ -788,7 +792,10 @@ def _score(detector: InjectionDetector, norm: Normalized) -> tuple[float, str, l
         why = ", ".join(dict.fromkeys(m.rule.rule_id for m in found))
         return detector.combine(found), f"rules {why} in {'/'.join(views)}", primary
     best, reason = 0.0, ""
+    wanted = getattr(detector, "views", None)
     for view in norm.views:
+        if wanted is not None and view.name not in wanted:
+            continue
         value = min(max(float(detector.score(view.text)), 0.0), 1.0)
         if value > best:
             best, reason = value, f"{detector.name} in {view.name}"
