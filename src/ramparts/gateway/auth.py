@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
@@ -64,7 +63,7 @@ from ramparts.policy.identity_types import (
     IdentityError,
     Rejection,
 )
-from ramparts.policy.tokens import Tokens
+from ramparts.policy.tokens import Tokens, numeric_date, pyjwt_rejection, stamp
 from ramparts.store.interface import StoreError
 
 __all__ = [
@@ -405,32 +404,6 @@ def _names(claims: Mapping[str, Any], name: str) -> list[str]:
     raise AuthenticationError(Rejection.MALFORMED, f"claim {name!r} is not a list of names")
 
 
-def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
-    value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**33:
-        raise AuthenticationError(Rejection.MALFORMED, f"claim {name!r} is not a NumericDate")
-    return float(value)
-
-
-def _stamp(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _pyjwt_rejection(exc: jwt.InvalidTokenError) -> AuthenticationError:
-    """PyJWT's refusal as ours (the most specific class first)."""
-    if isinstance(exc, jwt.InvalidSignatureError):
-        return AuthenticationError(Rejection.BAD_SIGNATURE, "the signature does not verify")
-    if isinstance(exc, jwt.InvalidAudienceError):
-        return AuthenticationError(Rejection.WRONG_AUDIENCE, "the token is for another audience")
-    if isinstance(exc, jwt.InvalidIssuerError):
-        return AuthenticationError(Rejection.WRONG_ISSUER, "the token is from another issuer")
-    if isinstance(exc, jwt.MissingRequiredClaimError):
-        return AuthenticationError(Rejection.MISSING_CLAIM, f"the token has no {exc.claim!r} claim")
-    if isinstance(exc, jwt.InvalidAlgorithmError):
-        return AuthenticationError(Rejection.ALGORITHM, "the algorithm is not allowed")
-    return AuthenticationError(Rejection.MALFORMED, f"the token cannot be read: {exc}")
-
-
 class OidcVerifier:
     """Verifies JWTs of one external OpenID Connect provider against its JWK Set.
 
@@ -669,7 +642,7 @@ class OidcVerifier:
                 },
             )
         except jwt.InvalidTokenError as exc:
-            raise _pyjwt_rejection(exc) from exc
+            raise pyjwt_rejection(exc) from exc
         # Checked again here, not left to the library: some PyJWT releases compared
         # ``iss`` as a substring (CVE-2024-53861).
         audience = claims["aud"]
@@ -684,16 +657,16 @@ class OidcVerifier:
     def _check_times(self, claims: Mapping[str, Any]) -> None:
         """Step (5): ``exp``, ``nbf`` (when present) and ``iat`` with the leeway."""
         now = self._clock.now().timestamp()
-        exp, iat = _numeric_date(claims, "exp"), _numeric_date(claims, "iat")
+        exp, iat = numeric_date(claims, "exp"), numeric_date(claims, "iat")
         if now >= exp + self._leeway:
-            raise AuthenticationError(Rejection.EXPIRED, f"the token expired at {_stamp(exp)}")
-        if "nbf" in claims and (nbf := _numeric_date(claims, "nbf")) > now + self._leeway:
+            raise AuthenticationError(Rejection.EXPIRED, f"the token expired at {stamp(exp)}")
+        if "nbf" in claims and (nbf := numeric_date(claims, "nbf")) > now + self._leeway:
             raise AuthenticationError(
-                Rejection.NOT_YET_VALID, f"the token is not valid before {_stamp(nbf)}"
+                Rejection.NOT_YET_VALID, f"the token is not valid before {stamp(nbf)}"
             )
         if iat > now + self._leeway:
             raise AuthenticationError(
-                Rejection.NOT_YET_VALID, f"the token was issued in the future ({_stamp(iat)})"
+                Rejection.NOT_YET_VALID, f"the token was issued in the future ({stamp(iat)})"
             )
 
     def _teams(self, claims: Mapping[str, Any]) -> tuple[str, ...]:

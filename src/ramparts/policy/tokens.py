@@ -24,6 +24,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
@@ -54,7 +55,14 @@ from ramparts.policy.identity_types import (
 from ramparts.policy.token_keys import SigningKey, TokenKeys
 from ramparts.store.interface import StoreError
 
-__all__ = ["TOKEN_TYPE", "VERIFIED_CACHE", "Tokens"]
+__all__ = [
+    "TOKEN_TYPE",
+    "VERIFIED_CACHE",
+    "Tokens",
+    "numeric_date",
+    "pyjwt_rejection",
+    "stamp",
+]
 
 VERIFIED_CACHE = 10_000
 """How many verified tokens a :class:`Tokens` remembers (least recently used go first)."""
@@ -72,11 +80,13 @@ _OTP = "otp"
 """The RFC 8176 ``amr`` value of a one-time password (our TOTP second factor)."""
 
 
-def _stamp(seconds: float) -> str:
+def stamp(seconds: float) -> str:
+    """A NumericDate as ISO 8601 UTC, for messages."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _numeric_date(claims: dict[str, Any], name: str) -> float:
+def numeric_date(claims: Mapping[str, Any], name: str) -> float:
+    """Claim ``name`` as a NumericDate (RFC 7519), or :class:`AuthenticationError`."""
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise AuthenticationError(Rejection.MALFORMED, f"claim {name!r} is not a NumericDate")
@@ -86,7 +96,7 @@ def _numeric_date(claims: dict[str, Any], name: str) -> float:
     return float(value)
 
 
-def _map_pyjwt(exc: jwt.InvalidTokenError) -> AuthenticationError:
+def pyjwt_rejection(exc: jwt.InvalidTokenError) -> AuthenticationError:
     """PyJWT's refusal as ours (the most specific class first)."""
     if isinstance(exc, jwt.InvalidSignatureError):
         return AuthenticationError(Rejection.BAD_SIGNATURE, "the signature does not verify")
@@ -314,22 +324,22 @@ class Tokens:
                 },
             )
         except jwt.InvalidTokenError as exc:
-            raise _map_pyjwt(exc) from exc
+            raise pyjwt_rejection(exc) from exc
         return claims
 
     def _check_times(self, claims: dict[str, Any]) -> tuple[float, float]:
         """Step (5): ``exp``, ``nbf`` and ``iat`` against the clock, with the leeway."""
         now = self._clock.now().timestamp()
-        exp, nbf, iat = (_numeric_date(claims, n) for n in ("exp", "nbf", "iat"))
+        exp, nbf, iat = (numeric_date(claims, n) for n in ("exp", "nbf", "iat"))
         if now >= exp + self._leeway:
-            raise AuthenticationError(Rejection.EXPIRED, f"the token expired at {_stamp(exp)}")
+            raise AuthenticationError(Rejection.EXPIRED, f"the token expired at {stamp(exp)}")
         if nbf > now + self._leeway:
             raise AuthenticationError(
-                Rejection.NOT_YET_VALID, f"the token is not valid before {_stamp(nbf)}"
+                Rejection.NOT_YET_VALID, f"the token is not valid before {stamp(nbf)}"
             )
         if iat > now + self._leeway:
             raise AuthenticationError(
-                Rejection.NOT_YET_VALID, f"the token was issued in the future ({_stamp(iat)})"
+                Rejection.NOT_YET_VALID, f"the token was issued in the future ({stamp(iat)})"
             )
         return exp, iat
 
