@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.request import getproxies
 
 import httpx
 
@@ -49,6 +50,7 @@ from ramparts.gateway.interface import (
 from ramparts.gateway.killswitch import KillSwitch
 from ramparts.gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from ramparts.gateway.ratelimit import Limit, RateLimiter
+from ramparts.gateway.transport import UpstreamTransport
 from ramparts.policy.engine import PolicyEngine
 from ramparts.policy.interface import Context, PolicyError, Request, Resource
 
@@ -164,7 +166,7 @@ class Gateway:
         self._guards = guards
         self._audit = audit
         self._clock = clock
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))
+        self._http = http or _upstream_client()
         self._metrics = metrics
         self._breakers = CircuitBreakers()
         self._request_limit = Limit(config.requests_per_minute, config.requests_burst)
@@ -519,10 +521,10 @@ class Gateway:
         filters: dict[int, Any] = {}
         pieces: dict[int, list[str]] = {}
         last: dict[str, Any] = {}
-        async for line in reply.aiter_lines():
-            if not line.startswith("data:"):
+        async for line in _lines(reply):
+            if not line.startswith(b"data:"):
                 continue
-            data = line[5:].strip()
+            data = line[5:].strip().decode("utf-8", "replace")
             if data == "[DONE]":
                 await self._flush(send, filters, pieces, last)
                 await _event(send, "[DONE]")
@@ -621,6 +623,16 @@ class Gateway:
         await self._audit(event)
 
 
+def _upstream_client() -> httpx.AsyncClient:
+    """httpx over the lean :class:`UpstreamTransport`; over httpx's own transport when the
+    environment names an HTTP proxy, which httpx mounts only on its own transports."""
+    timeout = httpx.Timeout(120.0, connect=10.0)
+    proxies = getproxies()  # what httpx reads for its proxy mounts
+    if any(proxies.get(scheme) for scheme in ("http", "https", "all")):
+        return httpx.AsyncClient(timeout=timeout)
+    return httpx.AsyncClient(timeout=timeout, transport=UpstreamTransport())
+
+
 def _ip(client: Any) -> Any:
     if not client:
         return None
@@ -689,6 +701,23 @@ async def _send_error(
     headers += [(k.encode(), v.encode()) for k, v in refusal.headers.items()]
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+async def _lines(reply: httpx.Response) -> AsyncIterator[bytes]:
+    """The lines of a server-sent event stream (LF, CRLF or CR endings).
+
+    Bytes are split here rather than by ``aiter_lines``, whose incremental text decoding
+    costs more than the rest of an event's relay; each line is decoded once it is known
+    to carry data.
+    """
+    rest = b""
+    async for chunk in reply.aiter_bytes():
+        lines = (rest + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line
+    if rest:
+        yield rest
 
 
 async def _event(send: Send, data: str) -> None:

@@ -210,6 +210,9 @@ class StreamGuard:
             raise GuardConfigError("this stream is finished")
         text = chunk
         for stage in self._stages:
+            if not text:
+                # A stage given nothing releases nothing: it already decided on what it holds.
+                return ""
             text = stage.feed(text)
         return text
 
