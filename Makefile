@@ -48,6 +48,8 @@ demo: install  ## scan the bundled sample project with embedded defaults
 	bash examples/registry_demo.sh $(BIN) $(SAMPLE) .ramparts/demo-registry
 	@echo "== ramparts gateway: a normal request, a prompt injection and a card number, audited"
 	bash examples/gateway_demo.sh $(BIN) .ramparts/demo-gateway
+	@echo "== ramparts posture: score the sample project, fix what fails, score it again"
+	bash examples/posture_demo.sh $(BIN) $(SAMPLE) .ramparts/demo-posture
 	@echo "demo done: the findings above are planted in $(SAMPLE) (see its README)"
 
 test: dev  ## run the whole test suite

@@ -105,6 +105,11 @@ _ci_start() {
     _ci_log "installing a Java runtime for the Spark tests"
     _ci_apt_install openjdk-17-jre-headless || return 1
   fi
+  # The HTML posture report's browser test opens the report in headless Chromium.
+  if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    _ci_log "installing chromium for the HTML report's browser test"
+    _ci_apt_install chromium || return 1
+  fi
 
   # initdb refuses to run as root: as root, use the postgres system user (the Debian
   # package creates it) or create one; otherwise run as ourselves.

@@ -373,6 +373,10 @@ script, not these files.
 | `config/settings.yaml` | model endpoint over plain `http://` | posture (planned) |
 | `.github/workflows/ci.yml` | no scanning, signing or provenance step | posture (planned) |
 | `serve.py` | loads the model with `pickle.load` | code scanning (planned) |
+| `summarise.py` | calls Anthropic's API directly: shadow AI where only OpenAI is approved | `ramparts discover` |
+| `.cursor/mcp.json` | two MCP servers, one of them remote | `ramparts discover` |
+| `infra/main.tf` | a SageMaker endpoint configuration without a KMS key; a Bedrock agent without a guardrail | `ramparts discover` |
+| `deploy/vllm.yaml` | a self-hosted vLLM model server | `ramparts discover` |
 
 `models/encoder.safetensors` and `models/weights.pt` are benign and must stay clean.
 """
@@ -471,6 +475,104 @@ jobs:
 """
 
 
+SUMMARISE = '''"""Summarise support tickets (sample code: calls a provider nobody approved)."""
+
+import anthropic
+
+
+def summarise(ticket: str) -> str:
+    reply = anthropic.Anthropic().messages.create(
+        model="claude-3-5-haiku-latest",
+        max_tokens=300,
+        messages=[{"role": "user", "content": f"Summarise this support ticket: {ticket}"}],
+    )
+    return reply.content[0].text
+'''
+
+MCP = {
+    "mcpServers": {
+        "filesystem": {
+            "command": "npx",
+            "args": ["-y", "@modelcontextprotocol/server-filesystem", "./data"],
+        },
+        "docs": {"url": "https://mcp.example.com/mcp", "env": {"LOG_LEVEL": "info"}},
+    }
+}
+
+TERRAFORM = """provider "aws" {
+  region = "eu-west-1"
+}
+
+resource "aws_sagemaker_model" "churn" {
+  name               = "churn-classifier"
+  execution_role_arn = aws_iam_role.sagemaker.arn
+
+  primary_container {
+    image          = var.inference_image
+    model_data_url = "s3://example-models/churn/model.tar.gz"
+  }
+}
+
+# No kms_key_arn: the endpoint's storage volume is not encrypted with a customer key.
+resource "aws_sagemaker_endpoint_configuration" "churn" {
+  name = "churn-endpoint-config"
+
+  production_variants {
+    variant_name           = "primary"
+    model_name             = aws_sagemaker_model.churn.name
+    initial_instance_count = 1
+    instance_type          = "ml.m5.large"
+  }
+}
+
+# No guardrail_configuration: prompts and answers pass unfiltered.
+resource "aws_bedrockagent_agent" "support" {
+  agent_name              = "support-assistant"
+  agent_resource_role_arn = aws_iam_role.bedrock_agent.arn
+  foundation_model        = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+  instruction             = "Answer customer questions about their orders and subscriptions."
+}
+"""
+
+VLLM = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: vllm
+  labels:
+    app: vllm
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: vllm
+  template:
+    metadata:
+      labels:
+        app: vllm
+    spec:
+      containers:
+        - name: vllm
+          image: vllm/vllm-openai:v0.6.3
+          args: ["--model", "Qwen/Qwen2.5-0.5B-Instruct", "--port", "8000"]
+          ports:
+            - containerPort: 8000
+          resources:
+            limits:
+              nvidia.com/gpu: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: vllm
+spec:
+  selector:
+    app: vllm
+  ports:
+    - port: 8000
+      targetPort: 8000
+"""
+
+
 def files() -> dict[str, bytes]:
     """Every file of the sample project, by relative path."""
     return {
@@ -479,6 +581,10 @@ def files() -> dict[str, bytes]:
         "requirements.txt": REQUIREMENTS.encode(),
         "train.py": TRAIN.encode(),
         "serve.py": SERVE.encode(),
+        "summarise.py": SUMMARISE.encode(),
+        ".cursor/mcp.json": (json.dumps(MCP, indent=2) + "\n").encode(),
+        "infra/main.tf": TERRAFORM.encode(),
+        "deploy/vllm.yaml": VLLM.encode(),
         "config/settings.yaml": SETTINGS.encode(),
         "config/.env.example": ENV_EXAMPLE.encode(),
         ".github/workflows/ci.yml": CI.encode(),

@@ -33,7 +33,7 @@ def test_migrations_apply_and_are_idempotent(engine: sa.Engine) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == "0006"
     assert {"scan_runs", "alembic_version"} <= set(sa.inspect(engine).get_table_names())
 
 

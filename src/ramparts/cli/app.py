@@ -14,10 +14,12 @@ from ramparts.cli import (
     bom_cmd,
     config_cmd,
     db_cmd,
+    discover_cmd,
     fingerprint_cmd,
     gateway_cmd,
     identity_cmd,
     policy_cmd,
+    posture_cmd,
     redact_cmd,
     registry_cmd,
     scan_cmd,
@@ -75,6 +77,7 @@ def build_parser() -> Parser:
     sign_cmd.add_parser(commands)
     attest_cmd.add_parser(commands)
     bom_cmd.add_parser(commands)
+    discover_cmd.add_parser(commands)
     fingerprint_cmd.add_parser(commands)
     audit_cmd.add_parser(commands)
     policy_cmd.add_parser(commands)
@@ -82,6 +85,7 @@ def build_parser() -> Parser:
     registry_cmd.add_parser(commands)
     serve_cmd.add_parser(commands)
     gateway_cmd.add_parser(commands)
+    posture_cmd.add_parser(commands)
     db_cmd.add_parser(commands)
     config_cmd.add_parser(commands)
     return parser

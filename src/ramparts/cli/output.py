@@ -14,7 +14,14 @@ from ramparts.core.report import RENDERERS
 from ramparts.core.types import ExitCode, Report, Severity
 from ramparts.errors import InputError
 
-__all__ = ["DelayedProgress", "add_report_options", "apply_report_options", "echo", "emit_report"]
+__all__ = [
+    "DelayedProgress",
+    "add_report_options",
+    "apply_report_options",
+    "echo",
+    "emit_report",
+    "write_report_file",
+]
 
 FORMAT_HELP = "report format: table (default), json or sarif"
 FAIL_ON_HELP = "exit 1 on findings at or above this severity (default: high)"
@@ -81,17 +88,21 @@ def _print_table(report: Report, *, stderr: bool, verbose: bool) -> None:
     Console(stderr=stderr, highlight=False).print(report_renderable(report, verbose=verbose))
 
 
+def write_report_file(path: Path, text: str) -> None:
+    """Write a report to ``path`` (its folder made if needed); one clear line on failure."""
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def emit_report(state: AppState, report: Report, fail_on: Severity) -> ExitCode:
     """Write ``report`` in the chosen format and return the exit code it implies."""
     if state.output is not None:
-        text = RENDERERS[state.format](report)
-        if state.output.is_dir():
-            raise InputError(f"cannot write {state.output}: it is a directory")
-        try:
-            state.output.parent.mkdir(parents=True, exist_ok=True)
-            state.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {state.output}: {exc.strerror or exc}") from exc
+        write_report_file(state.output, RENDERERS[state.format](report))
         if not state.quiet and state.format != "table":
             _print_table(report, stderr=True, verbose=state.verbose)
     elif state.format == "table":

@@ -40,6 +40,7 @@ __all__ = [
     "DepsScanSettings",
     "IdentitySettings",
     "ModelScanSettings",
+    "PostureSettings",
     "RegistrySettings",
     "ScanSettings",
     "Secret",
@@ -299,6 +300,32 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PostureSettings:
+    """Discovery and posture (``[posture]`` in ramparts.toml)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+
+    approved_providers: tuple[str, ...] = ()
+    """AI providers the organisation has approved (``openai``, ``anthropic``,
+    ``aws-bedrock``...); an SDK call or endpoint of any other provider is shadow AI.
+    Empty: no provider is approved, so every external AI use is reported."""
+    gateway_config: Path | None = None
+    """The gateway's ``gateway.toml`` to judge; default ``gateway.toml`` under the
+    posture root when present."""
+    fail_under: float | None = None
+    """``ramparts posture`` exits 1 when the score is below this (0-100)."""
+
+    def __post_init__(self) -> None:
+        if self.fail_under is not None and not 0 <= self.fail_under <= 100:
+            raise ValueError(f"posture.fail_under must be 0 to 100, got {self.fail_under}")
+        for provider in self.approved_providers:
+            if not provider or provider != provider.strip().lower():
+                raise ValueError(
+                    f"posture.approved_providers: {provider!r} must be a lower-case name"
+                )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ramparts can be told, validated once at start-up."""
 
@@ -317,6 +344,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
+    posture: PostureSettings = field(default_factory=PostureSettings)
 
     def sqlalchemy_url(self) -> str:
         """The database URL to connect to, defaulting to the embedded SQLite file."""

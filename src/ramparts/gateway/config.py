@@ -220,7 +220,7 @@ def load_config(
     path: Path | None, *, upstream: str | None = None, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
     """The configuration in ``path``, or the one-route default for ``upstream``."""
-    environ = environ or {}
+    environ = {} if environ is None else environ
     if path is None:
         if upstream is None:
             raise GatewayError("give --upstream URL or --config gateway.toml")

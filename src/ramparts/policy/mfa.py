@@ -124,6 +124,15 @@ class SecondFactors:
             ) from None
         return plain.decode("ascii")
 
+    def all_enrolled(self) -> frozenset[str]:
+        """The principal ids that have a second factor (for posture and reviews)."""
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(sa.select(identity_mfa.c.principal_id)).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error("listing second factors", exc) from exc
+        return frozenset(row.principal_id for row in rows)
+
     # -- enrolling and removing ---------------------------------------------------
 
     def enroll(

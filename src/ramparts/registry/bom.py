@@ -12,6 +12,9 @@ What it holds:
   owners when given;
 - **Python dependencies** (``library``, with ``purl`` and the archive hashes a lock file
   records);
+- **AI services** (``services``): the external AI providers the code calls or names,
+  as :func:`ramparts.scan.discover.discover` finds them (SDK use, API hostnames as
+  ``endpoints``); datasets that discovery recognises by content join the datasets;
 - **formulation**: a workflow per signed SLSA provenance statement found beside the
   artifacts (builder, repository, commit; its datasets as inputs and models as
   outputs), and per training script or CI workflow file otherwise.
@@ -38,6 +41,7 @@ from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding
 from ramparts.registry.interface import PythonPackage, RegistryError
 from ramparts.registry.modelcard import CardFacts, read_card
+from ramparts.scan.discover import Inventory, discover
 from ramparts.scan.models.formats import MODEL_EXTENSIONS, sniff
 from ramparts.scan.walk import FileEntry, walk
 
@@ -57,6 +61,8 @@ _SENSITIVITY = ("internal", "confidential", "restricted")
 _TRAINING = re.compile(r"(^|/)(train|fine_?tune|finetune)[\w-]*\.(py|ipynb)$", re.I)
 _CI_FILES = re.compile(r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml)$")
 _SLSA = "https://slsa.dev/provenance/v1"
+# Libraries that run in the process (or orchestrate others): not services of their own.
+_FRAMEWORKS = frozenset({"langchain", "llama-index", "litellm", "vllm", "crewai", "autogen"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +293,8 @@ def build_bom(root: Path, options: BomOptions) -> dict[str, Any]:
         for e in entries
         if Path(e.rel).suffix.lower() in DATA_SUFFIXES and not e.rel.endswith(".intoto.jsonl")
     ]
+    inventory = discover(root, files=[e.path for e in entries], settings=options.settings)
+    datasets += _discovered_datasets(inventory, entries, datasets)
     digests = dict(hash_files([e.path for e in (*models, *datasets)]))
     pii = _pii_by_path(root, options.settings) if options.personal_data and datasets else {}
 
@@ -338,11 +346,50 @@ def build_bom(root: Path, options: BomOptions) -> dict[str, Any]:
         },
         "components": components,
     }
+    services = _services(inventory)
+    if services:
+        document["services"] = services
     if dependencies:
         document["dependencies"] = dependencies
     if workflows:
         document["formulation"] = [{"bom-ref": "formulation", "workflows": workflows}]
     return document
+
+
+def _discovered_datasets(
+    inventory: Inventory, entries: Sequence[FileEntry], known: Sequence[FileEntry]
+) -> list[FileEntry]:
+    """Datasets that discovery recognised by content (TFRecord, Parquet under another name)."""
+    have = {e.rel for e in known}
+    found = {a.location.path for a in inventory.of_kind("dataset")} - have
+    return [e for e in entries if e.rel in found]
+
+
+def _services(inventory: Inventory) -> list[dict[str, Any]]:
+    """External AI services the code calls or names: one per provider, with its hosts."""
+    hosts: dict[str, set[str]] = {}
+    places: dict[str, set[str]] = {}
+    for asset in inventory.assets:
+        if asset.kind not in ("sdk", "endpoint") or asset.provider in _FRAMEWORKS:
+            continue
+        provider = asset.provider or ""
+        if not provider:
+            continue
+        places.setdefault(provider, set()).add(asset.location.path)
+        host = asset.properties.get("host")
+        if host:
+            scheme = "http" if host.startswith(("localhost:", "127.0.0.1:")) else "https"
+            hosts.setdefault(provider, set()).add(f"{scheme}://{host}")
+    services = []
+    for provider in sorted(places):
+        service: dict[str, Any] = {"bom-ref": f"service:{provider}", "name": provider}
+        if hosts.get(provider):
+            service["endpoints"] = sorted(hosts[provider])
+        service["properties"] = [
+            {"name": "ramparts:found-in", "value": path} for path in sorted(places[provider])
+        ]
+        services.append(service)
+    return services
 
 
 def _library(package: PythonPackage) -> dict[str, Any]:

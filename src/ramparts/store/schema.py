@@ -22,6 +22,7 @@ __all__ = [
     "lineage_edges",
     "lineage_transforms",
     "metadata",
+    "posture_runs",
     "registry_approvals",
     "registry_assets",
     "registry_deployments",
@@ -305,6 +306,21 @@ lineage_edges = sa.Table(
 """Directed edges of the lineage graph between nodes named ``KIND:ID``: ``version:ID``
 (a dataset or model version), ``transform:ID`` and ``endpoint:ID``. Data flows from
 ``source`` to ``target``."""
+
+posture_runs = sa.Table(
+    "posture_runs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("tool_version", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("statuses", sa.Text, nullable=False),
+    sa.Index(None, "target", "started_at"),
+)
+"""History of ``ramparts posture`` runs: the score (``NULL`` when no control passed or
+failed) and each control's status as JSON text (``{"RP-SC-01": "PASS", ...}``), so that
+a run can say what changed since the previous one."""
 
 gateway_kills = sa.Table(
     "gateway_kills",

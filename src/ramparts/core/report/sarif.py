@@ -21,12 +21,20 @@ from urllib.parse import quote
 
 from ramparts.core.types import Finding, Report, Severity
 
-__all__ = ["FINGERPRINT_KEY", "SARIF_SCHEMA_URI", "render_sarif", "report_to_sarif"]
+__all__ = [
+    "FINGERPRINT_KEY",
+    "SARIF_LEVELS",
+    "SARIF_SCHEMA_URI",
+    "SECURITY_SEVERITY",
+    "artifact_uri",
+    "render_sarif",
+    "report_to_sarif",
+]
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "rampartsFingerprint/v1"
 
-_LEVEL = {
+SARIF_LEVELS = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
     Severity.MEDIUM: "warning",
@@ -34,7 +42,7 @@ _LEVEL = {
     Severity.INFO: "note",
 }
 # GitHub reads these as: >= 9.0 critical, >= 7.0 high, >= 4.0 medium, else low.
-_SECURITY_SEVERITY = {
+SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
     Severity.HIGH: "8.0",
     Severity.MEDIUM: "5.5",
@@ -43,7 +51,7 @@ _SECURITY_SEVERITY = {
 }
 
 
-def _uri(path: str) -> str:
+def artifact_uri(path: str) -> str:
     return quote(PurePosixPath(path).as_posix(), safe="/")
 
 
@@ -54,10 +62,10 @@ def _rule(f: Finding) -> dict[str, Any]:
         "shortDescription": {"text": f.title},
         "fullDescription": {"text": f.title},
         "help": {"text": f.remediation or f.title},
-        "defaultConfiguration": {"level": _LEVEL[f.severity]},
+        "defaultConfiguration": {"level": SARIF_LEVELS[f.severity]},
         "properties": {
             "tags": ["security", *f.references],
-            "security-severity": _SECURITY_SEVERITY[f.severity],
+            "security-severity": SECURITY_SEVERITY[f.severity],
             "precision": {"high": "high", "medium": "medium", "low": "low"}[f.confidence.value],
         },
     }
@@ -73,7 +81,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         region["endLine"] = loc.end_line
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": artifact_uri(loc.path), "uriBaseId": "%SRCROOT%"},
             "region": region,
         }
     }
@@ -95,7 +103,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     return {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
-        "level": _LEVEL[f.severity],
+        "level": SARIF_LEVELS[f.severity],
         "message": {"text": f.message},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
@@ -120,7 +128,7 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(e.path), "uriBaseId": "%SRCROOT%"}
+                        "artifactLocation": {"uri": artifact_uri(e.path), "uriBaseId": "%SRCROOT%"}
                     }
                 }
             ],

@@ -1,0 +1,1 @@
+"""Posture: controls as data, evidence, scores and framework mappings (tier 5)."""
