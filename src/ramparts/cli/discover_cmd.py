@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.output import DelayedProgress
-from ramparts.cli.parsing import Parser, UsageError, existing_path, lower_choice
+from ramparts.cli.parsing import (
+    Parser,
+    UsageError,
+    add_walk_options,
+    existing_path,
+    lower_choice,
+    walk_settings,
+)
 from ramparts.cli.state import AppState
 from ramparts.core.types import ExitCode
 from ramparts.errors import InputError
@@ -52,17 +58,7 @@ def add_parser(commands: Any) -> None:
         metavar="NAME",
         help="a provider that is approved (openai, anthropic, aws-bedrock...; repeatable)",
     )
-    parser.add_argument(
-        "-x",
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="skip paths matching this gitignore-style pattern (repeatable)",
-    )
-    parser.add_argument(
-        "--no-gitignore", action="store_true", help="also read files that .gitignore excludes"
-    )
+    add_walk_options(parser)
     group = parser.add_argument_group("report options")
     group.add_argument(
         "-f",
@@ -141,11 +137,7 @@ def run(state: AppState, args: argparse.Namespace) -> int:
     output: Path | None = args.cmd_output or state.output
     settings = state.settings()
     approved = _approved(settings, args.approved_provider)
-    scan_settings = dataclasses.replace(
-        settings.scan,
-        exclude=(*settings.scan.exclude, *args.exclude),
-        respect_gitignore=settings.scan.respect_gitignore and not args.no_gitignore,
-    )
+    scan_settings = walk_settings(settings.scan, args)
     progress = DelayedProgress(enabled=not state.quiet, label="discovering")
     try:
         inventory = discover(args.path, settings=scan_settings, progress=progress)

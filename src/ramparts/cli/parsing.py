@@ -8,10 +8,14 @@ call, and a CLI framework's imports cost more than scanning a small model file.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from ramparts.core.settings import ScanSettings
 
 __all__ = [
     "Command",
@@ -19,8 +23,10 @@ __all__ = [
     "Parser",
     "UsageError",
     "add_engine_options",
+    "add_walk_options",
     "existing_path",
     "lower_choice",
+    "walk_settings",
 ]
 
 Command = Callable[..., int]
@@ -124,3 +130,27 @@ def lower_choice(choices: Sequence[str]) -> Callable[[str], str]:
 
     convert.__name__ = "choice"
     return convert
+
+
+def add_walk_options(parser: argparse.ArgumentParser) -> None:
+    """``-x/--exclude PATTERN`` and ``--no-gitignore``: what the file walk leaves out."""
+    parser.add_argument(
+        "-x",
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="skip paths matching this gitignore-style pattern (repeatable)",
+    )
+    parser.add_argument(
+        "--no-gitignore", action="store_true", help="also read files that .gitignore excludes"
+    )
+
+
+def walk_settings(settings: ScanSettings, args: argparse.Namespace) -> ScanSettings:
+    """``settings`` with the walk options of :func:`add_walk_options` applied."""
+    return dataclasses.replace(
+        settings,
+        exclude=(*settings.exclude, *args.exclude),
+        respect_gitignore=settings.respect_gitignore and not args.no_gitignore,
+    )

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.output import DelayedProgress, echo, write_report_file
-from ramparts.cli.parsing import Parser, existing_path, lower_choice
+from ramparts.cli.parsing import (
+    Parser,
+    add_walk_options,
+    existing_path,
+    lower_choice,
+    walk_settings,
+)
 from ramparts.cli.state import AppState
 from ramparts.errors import InputError
 
@@ -94,14 +100,7 @@ def add_parser(commands: Any) -> None:
     posture.add_argument(
         "--no-record", action="store_true", help="do not store this run in the state database"
     )
-    posture.add_argument(
-        "-x",
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="skip paths matching this gitignore-style pattern (repeatable)",
-    )
+    add_walk_options(posture)
     posture.add_argument(
         "--templates",
         nargs="?",
@@ -312,8 +311,7 @@ def _run(state: AppState, args: argparse.Namespace) -> int:
     output = args.cmd_output or state.output
     settings = state.settings()
     scan_settings = dataclasses.replace(
-        settings.scan,
-        exclude=(*settings.scan.exclude, *args.exclude),
+        walk_settings(settings.scan, args),
         deps=dataclasses.replace(
             settings.scan.deps,
             offline=settings.scan.deps.offline or not args.online,

@@ -15,7 +15,13 @@ from ramparts.cli.output import (
     apply_report_options,
     emit_report,
 )
-from ramparts.cli.parsing import Parser, add_engine_options, existing_path
+from ramparts.cli.parsing import (
+    Parser,
+    add_engine_options,
+    add_walk_options,
+    existing_path,
+    walk_settings,
+)
 from ramparts.cli.state import AppState
 from ramparts.core.types import Report
 from ramparts.errors import InputError
@@ -63,17 +69,7 @@ def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
     description = textwrap.fill(text[0].upper() + text[1:] + ".", width=80)
     parser: Parser = sub.add_parser(name, help=text, description=description)
     parser.add_argument("path", metavar="PATH", type=existing_path, help="file or directory")
-    parser.add_argument(
-        "-x",
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="skip paths matching this gitignore-style pattern (repeatable)",
-    )
-    parser.add_argument(
-        "--no-gitignore", action="store_true", help="scan files that .gitignore excludes"
-    )
+    add_walk_options(parser)
     if scanners == ["pii"]:
         add_engine_options(parser, "tables (CSV, TSV, Parquet) are read")
     if scanners == ["deps"]:
@@ -164,10 +160,7 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
     apply_report_options(state, args.cmd_format, args.cmd_output, args.cmd_fail_on)
     settings = state.settings()
     scan_settings = dataclasses.replace(
-        settings.scan,
-        exclude=(*settings.scan.exclude, *args.exclude),
-        respect_gitignore=settings.scan.respect_gitignore and not args.no_gitignore,
-        deps=_deps_settings(settings, args),
+        walk_settings(settings.scan, args), deps=_deps_settings(settings, args)
     )
     engine = None
     if getattr(args, "engine", "local") == "spark":

@@ -26,7 +26,7 @@ from ramparts.core.report.sarif import (
     SARIF_LEVELS,
     SARIF_SCHEMA_URI,
     SECURITY_SEVERITY,
-    artifact_uri,
+    sarif_location,
 )
 from ramparts.core.types import Location
 from ramparts.posture.interface import ControlResult, PostureReport, Status
@@ -60,25 +60,6 @@ def _rule(r: ControlResult) -> dict[str, Any]:
     }
 
 
-def _location(loc: Location) -> dict[str, Any]:
-    region: dict[str, Any] = {"startLine": loc.line or 1}
-    if loc.line is not None and loc.column is not None:
-        region["startColumn"] = loc.column
-    if loc.line is not None and loc.end_line is not None:
-        region["endLine"] = loc.end_line
-    location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": artifact_uri(loc.path), "uriBaseId": "%SRCROOT%"},
-            "region": region,
-        }
-    }
-    if loc.member:
-        location["logicalLocations"] = [
-            {"fullyQualifiedName": "!".join(loc.member), "kind": "member"}
-        ]
-    return location
-
-
 def _fingerprint(r: ControlResult) -> str:
     where = sorted({"!".join((loc.path, *loc.member)) for loc in r.locations}) or [ROOT_URI]
     text = "\0".join([r.control.id, *where])
@@ -87,7 +68,7 @@ def _fingerprint(r: ControlResult) -> str:
 
 def _result(r: ControlResult, rule_index: int) -> dict[str, Any]:
     c = r.control
-    locations = [_location(loc) for loc in r.locations] or [_location(Location(ROOT_URI))]
+    locations = [sarif_location(loc) for loc in r.locations] or [sarif_location(Location(ROOT_URI))]
     return {
         "ruleId": c.id,
         "ruleIndex": rule_index,

@@ -35,7 +35,7 @@ from ramparts.privacy.checksums import (
     luhn_ok,
     nhs_ok,
 )
-from ramparts.privacy.interface import REDACTION_MARK, Category, Claims, Detection
+from ramparts.privacy.interface import Category, Claims, Detection, redaction_spans
 from ramparts.privacy.lexicon import FIRST_NAMES, NAME_STOPWORDS, STREET_SUFFIXES, US_STATES
 
 __all__ = ["KINDS", "PiiDetector", "PiiKind", "column_hint", "pii_detection"]
@@ -499,7 +499,7 @@ class PiiDetector:
     def detect(self, text: str) -> list[Detection]:
         """Every personal value in ``text``, ordered by position, overlaps resolved."""
         # ramparts' own redaction marks are never findings (a rescan comes back clean).
-        taken = Claims([m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else [])
+        taken = Claims(redaction_spans(text))
         found: list[Detection] = []
         for kind, start, end, value in self._spans(text):
             if taken.overlaps(start, end):

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ramparts.privacy.interface import REDACTION_MARK, Category, Claims, Detection
+from ramparts.privacy.interface import Category, Claims, Detection, redaction_spans
 from ramparts.privacy.secret_rules import RULES, SECRET_NAME, SecretRule
 
 __all__ = [
@@ -405,7 +405,7 @@ class SecretDetector:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
         lines = _KeywordLines(_lowered(text), self._automaton)
         found: list[Detection] = []
-        taken = Claims([m.span() for m in REDACTION_MARK.finditer(text)] if ":" in text else [])
+        taken = Claims(redaction_spans(text))
         for compiled in self._rules:
             rule = compiled.rule
             windows = lines.windows(rule.keywords)

@@ -229,12 +229,14 @@ def _relative(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` ('/' separated); its name when it is ``root``."""
     if path == root:
         return path.name
-    for base, target in ((root, path), (root.resolve(), path.resolve())):
-        try:
-            return target.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path.name  # outside the root: never print where it lives on this machine
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # resolved only when needed: resolving every file of a walk is slow
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name  # outside the root: never print where it lives on this machine
 
 
 def _entries(

@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ramparts.core.types import Finding, Report, Severity
+from ramparts.core.types import Finding, Location, Report, Severity
 
 __all__ = [
     "FINGERPRINT_KEY",
@@ -29,6 +29,7 @@ __all__ = [
     "artifact_uri",
     "render_sarif",
     "report_to_sarif",
+    "sarif_location",
 ]
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -72,8 +73,10 @@ def _rule(f: Finding) -> dict[str, Any]:
     return rule
 
 
-def _result(f: Finding, rule_index: int) -> dict[str, Any]:
-    loc = f.location
+def sarif_location(loc: Location) -> dict[str, Any]:
+    """A SARIF ``location`` for ``loc``: the file under ``%SRCROOT%``, its region (line
+    1 when unknown: GitHub refuses results without one), archive members as logical
+    locations."""
     region: dict[str, Any] = {"startLine": loc.line or 1}
     if loc.line is not None and loc.column is not None:
         region["startColumn"] = loc.column
@@ -89,6 +92,12 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         location["logicalLocations"] = [
             {"fullyQualifiedName": "!".join(loc.member), "kind": "member"}
         ]
+    return location
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    loc = f.location
+    location = sarif_location(loc)
     properties: dict[str, Any] = {
         "severity": f.severity.value,
         "confidence": f.confidence.value,
