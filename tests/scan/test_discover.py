@@ -26,6 +26,7 @@ from ramparts.scan.discover import (
     discover,
     shadow_ai,
 )
+from ramparts.sign.manifest import artifact_digest
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-ai-project"
 PICKLE = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s."
@@ -304,3 +305,17 @@ def test_discovery_never_raises_on_structured_noise(name: str, text: str) -> Non
         _write(root, name, text)
         inventory = discover(root)
     json.dumps(inventory.to_dict())
+
+
+def test_a_model_in_a_registered_folder_is_not_shadow_ai(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "weights.safetensors").write_bytes(_safetensors())
+    inventory = discover(tmp_path)
+    assert [a.kind for a in inventory.assets] == ["model"]
+    by_folder = shadow_ai(
+        inventory, approved_providers=[], registered_digests=frozenset({artifact_digest(folder)})
+    )
+    assert by_folder == ()
+    other = shadow_ai(inventory, approved_providers=[], registered_digests=frozenset({"b" * 64}))
+    assert [s.reason for s in other] == ["model file is not in the registry"]

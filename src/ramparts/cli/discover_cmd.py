@@ -35,8 +35,8 @@ Compose files. Nothing is imported, loaded or executed.
 
 Shadow AI: an SDK use, endpoint, resource or MCP server whose provider is not
 approved (posture.approved_providers in ramparts.toml, plus --approved-provider),
-and, when the local state database exists, a model file whose digest no
-registered version has.
+and, when the local state database exists, a model file that no registered
+version holds (alone, or in a registered folder).
 
   ramparts discover .
   ramparts discover . --approved-provider openai -f json -o inventory.json

@@ -15,9 +15,7 @@ from ramparts.core.types import Finding, Location, Report, Severity
 from ramparts.posture.interface import Fact
 from ramparts.registry.evidence import check_signature
 from ramparts.registry.interface import RegistryError
-from ramparts.scan.discover import Inventory, ShadowFinding
-from ramparts.sign.interface import SignError
-from ramparts.sign.manifest import artifact_digest
+from ramparts.scan.discover import Inventory, ShadowFinding, unregistered_models
 
 __all__ = ["collect_discovery", "collect_findings", "collect_signatures"]
 
@@ -192,7 +190,7 @@ def collect_discovery(
             )
         )
     else:
-        unregistered = _unregistered(inventory, registered_digests, root)
+        unregistered = [a.location.path for a in unregistered_models(inventory, registered_digests)]
         facts.append(
             Fact(
                 "inventory.unregistered_models",
@@ -205,31 +203,6 @@ def collect_discovery(
         )
     facts.extend(_bom_and_monitoring(files, root))
     return tuple(facts)
-
-
-def _unregistered(inventory: Inventory, registered: frozenset[str], root: Path) -> list[str]:
-    """Model files that are neither a registered file nor inside a registered folder.
-
-    A folder pushed to the registry is named by its OpenSSF Model Signing digest, so the
-    folder holding each model file is hashed the same way (once per folder; never the
-    whole repository).
-    """
-    folders: dict[Path, str | None] = {}
-    missing = []
-    for asset in inventory.of_kind("model"):
-        digest = asset.properties.get("digest", "").removeprefix("sha256:")
-        if digest in registered:
-            continue
-        folder = (root / asset.location.path).parent
-        if folder not in folders:
-            try:
-                inside = folder != root and folder.resolve() != root.resolve()
-                folders[folder] = artifact_digest(folder) if inside else None
-            except (OSError, SignError):
-                folders[folder] = None
-        if folders[folder] not in registered:
-            missing.append(asset.location.path)
-    return missing
 
 
 def _read(path: Path) -> str:

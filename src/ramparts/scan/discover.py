@@ -55,6 +55,8 @@ from ramparts.scan.discover_iac import (
 )
 from ramparts.scan.interface import HEAD_SIZE
 from ramparts.scan.walk import FileEntry, walk
+from ramparts.sign.interface import SignError
+from ramparts.sign.manifest import artifact_digest
 
 if TYPE_CHECKING:
     from ramparts.scan.notebook import Part
@@ -69,6 +71,7 @@ __all__ = [
     "ShadowFinding",
     "discover",
     "shadow_ai",
+    "unregistered_models",
 ]
 
 TEXT_LIMIT = 4 << 20
@@ -303,6 +306,33 @@ def _hex(digest: str) -> str:
     return digest.strip().lower().removeprefix("sha256:")
 
 
+def unregistered_models(inventory: Inventory, registered_digests: Iterable[str]) -> list[AiAsset]:
+    """Model files that are neither a registered file nor inside a registered folder.
+
+    ``registered_digests`` are SHA-256 digests (``sha256:HEX`` or ``HEX``) of registered
+    versions. A folder pushed to the registry is named by its OpenSSF Model Signing
+    digest, so the folder holding each model file is hashed the same way (once per
+    folder, and never the scan root itself).
+    """
+    registered = frozenset(_hex(d) for d in registered_digests)
+    root = Path(inventory.root)
+    folders: dict[Path, str | None] = {}
+    missing = []
+    for asset in inventory.of_kind("model"):
+        if _hex(asset.properties.get("digest", "")) in registered:
+            continue
+        folder = (root / asset.location.path).parent
+        if folder not in folders:
+            try:
+                inside = folder.resolve() != root.resolve()
+                folders[folder] = artifact_digest(folder) if inside else None
+            except (OSError, SignError):
+                folders[folder] = None
+        if folders[folder] not in registered:
+            missing.append(asset)
+    return missing
+
+
 def shadow_ai(
     inventory: Inventory,
     *,
@@ -313,20 +343,20 @@ def shadow_ai(
 
     - an SDK use, endpoint, IaC resource or MCP server whose provider is not in
       ``approved_providers`` (a name approves itself and its ``name-*`` services);
-    - a model file whose SHA-256 is not among ``registered_digests`` (``sha256:HEX`` or
-      ``HEX``), only when a registry is known (not ``None``).
+    - a model file that is not a registered version, alone or in its folder
+      (:func:`unregistered_models`), only when a registry is known (not ``None``).
     """
     approved = frozenset(p.strip().lower() for p in approved_providers if p.strip())
-    registered = (
-        None if registered_digests is None else frozenset(_hex(d) for d in registered_digests)
+    unregistered = (
+        set()
+        if registered_digests is None
+        else set(unregistered_models(inventory, registered_digests))
     )
     found: list[ShadowFinding] = []
-    for asset in inventory.assets:
+    for asset in inventory.assets:  # in the inventory's order
         if asset.kind in EXTERNAL_KINDS and asset.provider:
             if not _approved(asset.provider, approved):
                 found.append(ShadowFinding(asset, f"provider {asset.provider} is not approved"))
-        elif asset.kind == "model" and registered is not None:
-            digest = asset.properties.get("digest")
-            if digest is not None and _hex(digest) not in registered:
-                found.append(ShadowFinding(asset, "model file is not in the registry"))
+        elif asset in unregistered:
+            found.append(ShadowFinding(asset, "model file is not in the registry"))
     return tuple(found)
