@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ramparts.cli import main
+from ramparts.cli.app import COMMANDS, build_parser
 
 # An inert malicious pickle (protocol 2): os.system('touch marker'). Never loaded.
 EVIL = b"\x80\x02cos\nsystem\nq\x00X\x0c\x00\x00\x00touch markerq\x01\x85q\x02Rq\x03."
@@ -244,3 +246,24 @@ def test_a_pickle_scan_imports_only_what_it_needs(project: Path) -> None:
         "ramparts.scan.models.onnx",
     ):
         assert heavy not in loaded, heavy
+
+
+def test_every_command_is_built_alone_by_the_module_that_adds_it() -> None:
+    def words(parser: argparse.ArgumentParser) -> set[str]:
+        (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return set(action.choices)
+
+    assert words(build_parser()) == set(COMMANDS)
+    for command in COMMANDS:
+        assert command in words(build_parser(command))
+
+
+def test_a_single_command_parses_as_in_the_whole_tree(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["-f", "json", "scan", "models", str(project)], capsys)
+    assert code == 1
+    assert json.loads(out)["findings"]
+    code, _, err = run(["--quiet", "no-such-command"], capsys)
+    assert code == 4
+    assert "invalid choice" in err

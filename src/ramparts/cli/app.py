@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ramparts._version import __version__
 from ramparts.cli import (
@@ -46,8 +47,44 @@ above --fail-on (for verify: any mismatch), 2 errors, 3 nothing scanned, 4 usage
 _VALUED = frozenset({"-f", "--format", "-o", "--output", "--fail-on", "--config"})
 
 
-def build_parser() -> Parser:
-    """The whole command tree; command modules import their layers only when run."""
+_ADDERS = (
+    scan_cmd,
+    redact_cmd,
+    sign_cmd,
+    attest_cmd,
+    bom_cmd,
+    discover_cmd,
+    fingerprint_cmd,
+    audit_cmd,
+    policy_cmd,
+    identity_cmd,
+    registry_cmd,
+    serve_cmd,
+    gateway_cmd,
+    posture_cmd,
+    db_cmd,
+    config_cmd,
+)
+"""Every command module, in the order ``ramparts --help`` lists their commands."""
+
+COMMANDS: dict[str, Any] = {
+    "scan": scan_cmd, "redact": redact_cmd, "sign": sign_cmd, "verify": sign_cmd,
+    "keygen": sign_cmd, "attest": attest_cmd, "bom": bom_cmd, "discover": discover_cmd,
+    "fingerprint": fingerprint_cmd, "audit": audit_cmd, "policy": policy_cmd,
+    "identity": identity_cmd, "registry": registry_cmd, "lineage": registry_cmd,
+    "serve": serve_cmd, "gateway": gateway_cmd, "posture": posture_cmd, "db": db_cmd,
+    "config": config_cmd,
+}  # fmt: skip
+"""The module that adds each top-level command (a test keeps it complete)."""
+
+
+def build_parser(command: str | None = None) -> Parser:
+    """The command tree; with ``command``, only the parsers of the module that adds it.
+
+    Building all 19 commands' parsers costs more than scanning a small model file, and a
+    run needs one; ``--help`` and unknown words still get the whole tree. Command
+    modules import their layers only when run.
+    """
     parser = Parser(prog="ramparts", description=DESCRIPTION)
     parser.add_argument(
         "-V", "--version", action="version", version=f"ramparts, version {__version__}"
@@ -72,23 +109,24 @@ def build_parser() -> Parser:
     )
     parser.set_defaults(handler=parser.help_handler())
     commands = parser.add_command_parsers()
-    scan_cmd.add_parser(commands)
-    redact_cmd.add_parser(commands)
-    sign_cmd.add_parser(commands)
-    attest_cmd.add_parser(commands)
-    bom_cmd.add_parser(commands)
-    discover_cmd.add_parser(commands)
-    fingerprint_cmd.add_parser(commands)
-    audit_cmd.add_parser(commands)
-    policy_cmd.add_parser(commands)
-    identity_cmd.add_parser(commands)
-    registry_cmd.add_parser(commands)
-    serve_cmd.add_parser(commands)
-    gateway_cmd.add_parser(commands)
-    posture_cmd.add_parser(commands)
-    db_cmd.add_parser(commands)
-    config_cmd.add_parser(commands)
+    chosen = COMMANDS.get(command or "")
+    for module in _ADDERS if chosen is None else (chosen,):
+        module.add_parser(commands)
     return parser
+
+
+def _command_word(args: Sequence[str]) -> str | None:
+    """The first word of ``args`` that is not a global option or its value."""
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            return None
+        if word.startswith("-"):
+            i += 2 if word in _VALUED else 1
+            continue
+        return word
+    return None
 
 
 def _with_default_scan(args: Sequence[str]) -> list[str]:
@@ -111,7 +149,8 @@ def _with_default_scan(args: Sequence[str]) -> list[str]:
 
 
 def _run(args: Sequence[str], state: AppState) -> int:
-    ns = build_parser().parse_args(_with_default_scan(args))
+    argv = _with_default_scan(args)
+    ns = build_parser(_command_word(argv)).parse_args(argv)
     config = ns.config
     if config is not None and not config.is_file():
         raise _usage(f"argument --config: file '{config}' does not exist")
