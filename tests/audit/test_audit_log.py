@@ -16,6 +16,7 @@ from ramparts.audit.interface import LogIntegrityError
 from ramparts.audit.log import AuditLog
 from ramparts.audit.note import NoteSigner, NoteVerifier
 from ramparts.audit.verify import verify_entries
+from ramparts.audit.worm import DirectoryWorm
 from ramparts.core.clock import SystemClock
 from ramparts.core.interface import Event, Outcome
 from ramparts.core.merkle import (
@@ -57,7 +58,11 @@ def signer(tmp_path: Path) -> NoteSigner:
 @pytest.fixture
 def log(engine: sa.Engine, signer: NoteSigner, tmp_path: Path) -> AuditLog:
     return AuditLog(
-        engine, signer, clock=SystemClock(), checkpoint_every=10, worm_dir=tmp_path / "worm"
+        engine,
+        signer,
+        clock=SystemClock(),
+        checkpoint_every=10,
+        worm=DirectoryWorm(tmp_path / "worm"),
     )
 
 

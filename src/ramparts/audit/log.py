@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 from ramparts.audit.events import SEALED_FIELDS, canonical, event_document, seal, unseal
 from ramparts.audit.interface import Checkpoint, LogIntegrityError, Receipt, StoredEntry
 from ramparts.audit.note import NoteSigner
+from ramparts.audit.worm import WormTarget, checkpoint_name
 from ramparts.core.interface import Clock, Event
 from ramparts.core.merkle import (
     MerkleAccumulator,
@@ -84,7 +84,7 @@ class AuditLog:
         *,
         clock: Clock,
         checkpoint_every: int = 1000,
-        worm_dir: Path | None = None,
+        worm: WormTarget | None = None,
         sealed_fields: Sequence[str] = SEALED_FIELDS,
     ) -> None:
         if checkpoint_every < 1:
@@ -93,7 +93,7 @@ class AuditLog:
         self._signer = signer
         self._clock = clock
         self._every = checkpoint_every
-        self._worm = worm_dir
+        self._worm = worm
         self._fields = tuple(sealed_fields)
         self._queue: list[_Pending] = []
         self._wake = threading.Condition()
@@ -245,22 +245,19 @@ class AuditLog:
         return signed
 
     def _copy_to_worm(self, cp: Checkpoint, *, strict: bool) -> None:
-        """Write ``cp`` to the write-once folder; a file that exists is never replaced."""
+        """Copy ``cp`` to the write-once target; an existing copy is never replaced.
+
+        After a batch commit (``strict`` false) a failed copy is left for the next
+        checkpoint: the entries are already durable and the signed checkpoint is in the
+        database; ``ramparts audit checkpoint`` (strict) reports the failure.
+        """
         if self._worm is None:
             return
-        path = self._worm / f"checkpoint-{cp.size:020d}.note"
         try:
-            self._worm.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(cp.note)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except FileExistsError:
-            return
-        except OSError as exc:
+            self._worm.put(checkpoint_name(cp.size), cp.note)
+        except AuditError:
             if strict:
-                raise AuditError(f"cannot copy the checkpoint to {self._worm}: {exc}") from exc
+                raise
 
     def erase(self, subject: str) -> int:
         """Destroy ``subject``'s data key; return how many entries had sealed fields."""

@@ -17,10 +17,13 @@ from ramparts.errors import InputError
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from ramparts.audit.interface import Verified
     from ramparts.audit.log import AuditLog
     from ramparts.audit.note import NoteSigner
+    from ramparts.audit.worm import WormTarget
+    from ramparts.core.settings import Settings
 
-__all__ = ["add_parser", "open_log"]
+__all__ = ["add_parser", "open_log", "verify_log", "worm_target"]
 
 DESCRIPTION = """\
 The tamper-evident audit log: each event is a leaf of an RFC 6962 Merkle tree in the
@@ -126,8 +129,29 @@ def open_log(state: AppState, engine: sa.Engine | None = None) -> AuditLog:
         _signer(state),
         clock=SystemClock(),
         checkpoint_every=settings.audit.checkpoint_every,
-        worm_dir=settings.audit.worm_dir,
+        worm=worm_target(settings),
     )
+
+
+def worm_target(settings: Settings, folder: Path | None = None) -> WormTarget | None:
+    """The write-once copy of checkpoints the settings name (``folder`` overrides)."""
+    from ramparts.audit.worm import DirectoryWorm, S3ObjectLockWorm  # noqa: PLC0415
+    from ramparts.core.clock import SystemClock  # noqa: PLC0415
+
+    config = settings.audit
+    folder = folder or config.worm_dir
+    if folder is not None:
+        return DirectoryWorm(folder)
+    if config.worm_s3_bucket is not None:
+        return S3ObjectLockWorm(
+            config.worm_s3_bucket,
+            prefix=config.worm_s3_prefix,
+            retention_days=config.retention_days,
+            clock=SystemClock(),
+            endpoint_url=config.worm_s3_endpoint_url,
+            region=config.worm_s3_region,
+        )
+    return None
 
 
 def _event_from(args: argparse.Namespace) -> Any:
@@ -195,22 +219,18 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
     from ramparts.audit.note import NoteVerifier  # noqa: PLC0415
     from ramparts.audit.verify import verify_entries  # noqa: PLC0415
 
-    worm = args.worm_dir or state.settings().audit.worm_dir
-    external = (
-        [p.read_text() for p in sorted(worm.glob("*.note"))] if worm and worm.is_dir() else []
-    )
     try:
         if args.export is not None:
             if args.public_key is None:
                 raise InputError("--export needs --public-key (the log's verifier key)")
             vkey = _read(args.public_key)
             entries, notes = read_export(args.export)
+            worm = worm_target(state.settings(), args.worm_dir)
+            external = list(worm.notes()) if worm is not None else []
             result = verify_entries(entries, notes, NoteVerifier(vkey), external=external)
         else:
-            log = open_log(state)
-            vkey = _read(args.public_key) if args.public_key else _signer(state).vkey
-            notes = [cp.note for cp in log.checkpoints()]
-            result = verify_entries(log.rows(), notes, NoteVerifier(vkey), external=external)
+            key = _read(args.public_key) if args.public_key else None
+            result = verify_log(state, open_log(state), worm_dir=args.worm_dir, vkey=key)
     except LogIntegrityError as error:
         if state.format == "json":
             echo(
@@ -232,6 +252,22 @@ def run_verify(state: AppState, args: argparse.Namespace) -> int:
             f"{result.external_checkpoints} write-once copy(ies)"
         )
     return 0
+
+
+def verify_log(
+    state: AppState, log: AuditLog, *, worm_dir: Path | None = None, vkey: str | None = None
+) -> Verified:
+    """Verify the log in the state database against its checkpoints and the write-once
+    copies; raises :class:`~ramparts.audit.interface.LogIntegrityError` at the first bad
+    entry and :class:`~ramparts.errors.AuditError` when the copies cannot be read."""
+    from ramparts.audit.note import NoteVerifier  # noqa: PLC0415
+    from ramparts.audit.verify import verify_entries  # noqa: PLC0415
+
+    worm = worm_target(state.settings(), worm_dir)
+    external = list(worm.notes()) if worm is not None else []
+    notes = [cp.note for cp in log.checkpoints()]
+    verifier = NoteVerifier(vkey or _signer(state).vkey)
+    return verify_entries(log.rows(), notes, verifier, external=external)
 
 
 def _read(path: Path) -> str:

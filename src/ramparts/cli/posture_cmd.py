@@ -188,10 +188,9 @@ class _State:
 def _read_state(state: AppState, settings: Settings) -> _State:
     """The registry, identities and audit log of the state database, read-only."""
     from ramparts.audit.interface import LogIntegrityError  # noqa: PLC0415
-    from ramparts.audit.note import NoteVerifier  # noqa: PLC0415
-    from ramparts.audit.verify import verify_entries  # noqa: PLC0415
-    from ramparts.cli.audit_cmd import _signer, open_log  # noqa: PLC0415
+    from ramparts.cli.audit_cmd import open_log, verify_log, worm_target  # noqa: PLC0415
     from ramparts.cli.control import ControlPlane  # noqa: PLC0415
+    from ramparts.errors import AuditError  # noqa: PLC0415
     from ramparts.posture.assess import IdentityInput  # noqa: PLC0415
     from ramparts.posture.collect_state import AuditState, RegistryState  # noqa: PLC0415
 
@@ -227,27 +226,21 @@ def _read_state(state: AppState, settings: Settings) -> _State:
     size = log.size()
     audit = None
     if size:
-        worm = settings.audit.worm_dir
-        external = (
-            [p.read_text() for p in sorted(worm.glob("*.note"))] if worm and worm.is_dir() else []
-        )
-        notes = [cp.note for cp in log.checkpoints()]
+        notes = log.checkpoints()
         try:
-            result = verify_entries(
-                log.rows(), notes, NoteVerifier(_signer(state).vkey), external=external
-            )
-            verified, detail = (
-                True,
-                (f"verified: {result.size} entries, {result.checkpoints} signed checkpoint(s)"),
-            )
+            result = verify_log(state, log)
+            verified = True
+            detail = f"verified: {result.size} entries, {result.checkpoints} signed checkpoint(s)"
         except LogIntegrityError as error:
             verified, detail = False, f"the audit log does not verify: {error}"
+        except AuditError as error:
+            verified, detail = False, f"the audit log cannot be verified: {error}"
         audit = AuditState(
             entries=size,
             verified=verified,
             detail=detail,
             checkpoints=len(notes),
-            worm=worm is not None,
+            worm=worm_target(settings) is not None,
             retention_days=settings.audit.retention_days,
         )
     digests = frozenset(v.digest for v in versions)

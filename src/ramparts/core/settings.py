@@ -178,12 +178,25 @@ class AuditSettings:
     (created on first use, mode 0600)."""
     worm_dir: Path | None = None
     """A write-once folder (e.g. a WORM mount) where every checkpoint is also written."""
+    worm_s3_bucket: str | None = None
+    """An S3 bucket with Object Lock enabled: every checkpoint is also written there in
+    COMPLIANCE mode, retained ``retention_days`` (needs the ``s3`` extra)."""
+    worm_s3_prefix: str = "ramparts-audit/"
+    """Key prefix of the checkpoint copies in ``worm_s3_bucket``."""
+    worm_s3_endpoint_url: str | None = None
+    """An S3-compatible endpoint with Object Lock (MinIO, Ceph...); default AWS."""
+    worm_s3_region: str | None = None
+    """The bucket's region; default from the AWS configuration."""
     retention_days: int = 183
     """Entries are kept at least this long; fewer than 183 days (the six months the EU AI
     Act asks logs of high-risk systems to be kept) is refused."""
 
     def __post_init__(self) -> None:
         _positive(self, "checkpoint_every", "retention_days")
+        if self.worm_dir is not None and self.worm_s3_bucket is not None:
+            raise ValueError(
+                "audit.worm_dir and audit.worm_s3_bucket: choose one write-once target"
+            )
         if self.retention_days < MIN_RETENTION_DAYS:
             raise ValueError(
                 f"audit.retention_days must be at least {MIN_RETENTION_DAYS} (six months), "

@@ -271,9 +271,9 @@ def collect_audit(state: AuditState | None, retention_days: int) -> tuple[Fact, 
         Fact(
             "audit.worm",
             state.worm,
-            "checkpoints are also written to a write-once target (audit.worm_dir)"
+            "checkpoints are also written to a write-once target (audit.worm_*)"
             if state.worm
-            else "checkpoints are not copied to a write-once target (audit.worm_dir)",
+            else "checkpoints are not copied to a write-once target (audit.worm_dir or s3 bucket)",
         ),
     )
 
