@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jwt
 import pyotp
 import pytest
 import sqlalchemy as sa
@@ -281,3 +282,24 @@ def test_openapi_document_describes_every_route(plane: Plane) -> None:
     paths = set(document["paths"])
     assert {"/v1/versions", "/v1/versions/{ref}/promote", "/v1/models/{name}/rollback",
             "/v1/lineage/affected", "/v1/exceptions", "/v1/cleanup"} <= paths  # fmt: skip
+
+
+def test_the_token_keys_are_published_as_a_jwk_set(plane: Plane) -> None:
+    response = plane.http.get("/.well-known/jwks.json")  # public: no credentials
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/jwk-set+json")
+    assert "max-age" in response.headers["cache-control"]
+    keys = response.json()["keys"]
+    assert keys
+    assert all("d" not in key for key in keys)  # public halves only
+    token = plane.tokens["alice"]
+    header = jwt.get_unverified_header(token)
+    (jwk,) = [k for k in keys if k["kid"] == header["kid"]]
+    claims = jwt.decode(
+        token,
+        jwt.PyJWK(jwk).key,
+        algorithms=[header["alg"]],
+        audience="ramparts",
+        issuer="ramparts",
+    )
+    assert claims["sub"] == plane.ids["alice"]

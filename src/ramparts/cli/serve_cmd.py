@@ -66,7 +66,13 @@ def build_app(state: AppState, policies: list[Path]) -> FastAPI:
             request_id=request.headers.get("x-request-id", ""),
         )
 
-    return create_app(plane.registry, authenticate, on_close=plane.close)
+    def jwks() -> dict[str, Any]:
+        keys = plane.identity.token_keys
+        keys.current()  # the first use makes the first key
+        published: dict[str, Any] = keys.jwks()
+        return published
+
+    return create_app(plane.registry, authenticate, on_close=plane.close, jwks=jwks)
 
 
 def run_serve(state: AppState, args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ The OpenAPI document is served at ``/openapi.json``.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from ramparts.registry.interface import (
     AuthError,
     Caller,
     GateError,
+    NotFoundError,
     RegistryError,
     Version,
 )
@@ -71,6 +72,7 @@ class _State:
     authenticate: Authenticator
     max_upload_bytes: int
     scratch: Path | None
+    jwks: Callable[[], Mapping[str, Any]] | None = None
 
 
 def _state(request: Request) -> _State:
@@ -103,6 +105,24 @@ Stage = Annotated[str, Body(embed=True, pattern="^(" + "|".join(STAGES) + ")$")]
 def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok", "version": __version__}
+
+
+@router.get("/.well-known/jwks.json", tags=["service"])
+def jwks(request: Request) -> JSONResponse:
+    """The public keys that verify ramparts access tokens (RFC 7517 JWK Set).
+
+    Public by design, like every issuer's JWKS: relying services (the gateway, a
+    partner's API) fetch it to verify tokens without a shared secret. Retired keys stay
+    listed while tokens they signed can still be valid.
+    """
+    source = _state(request).jwks
+    if source is None:
+        raise NotFoundError("this control plane publishes no token keys")
+    return JSONResponse(
+        dict(source()),
+        headers={"Cache-Control": "public, max-age=300"},
+        media_type="application/jwk-set+json",
+    )
 
 
 @router.get("/v1/assets", tags=["registry"])
@@ -263,8 +283,10 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
     scratch: Path | None = None,
     on_close: Callable[[], None] | None = None,
+    jwks: Callable[[], Mapping[str, Any]] | None = None,
 ) -> FastAPI:
-    """The control plane application; ``on_close`` runs when the server shuts down."""
+    """The control plane application; ``on_close`` runs when the server shuts down;
+    ``jwks`` gives the JWK Set served at ``/.well-known/jwks.json``."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -281,7 +303,7 @@ def create_app(
         description="Model and dataset registry with enforced governance: versions, "
         "approvals, gated promotion, rollback, lineage.",
     )
-    app.state.ramparts = _State(registry, authenticate, max_upload_bytes, scratch)
+    app.state.ramparts = _State(registry, authenticate, max_upload_bytes, scratch, jwks)
 
     @app.exception_handler(RampartsError)
     async def _ramparts_error(_: Request, exc: RampartsError) -> JSONResponse:
