@@ -15,7 +15,7 @@ from ramparts.errors import InputError
 
 if TYPE_CHECKING:
     from ramparts.audit.log import AuditLog
-    from ramparts.core.interface import Event
+    from ramparts.core.interface import Event, ModelVersions
     from ramparts.gateway.config import GatewayConfig
     from ramparts.gateway.killswitch import KillSwitchAdmin
 
@@ -148,6 +148,15 @@ def _user() -> str:
         return "unknown"
 
 
+def _model_versions(state: AppState, policies: list[Path]) -> ModelVersions:
+    """The registry of this state, read as the local admin, for ``registry = true`` routes."""
+    from ramparts.cli.control import ControlPlane  # noqa: PLC0415
+    from ramparts.registry.deployed import RegistryVersions  # noqa: PLC0415
+
+    plane = ControlPlane(state, policies)
+    return RegistryVersions(plane.registry, plane.local_admin())
+
+
 def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) -> Any:
     """The gateway's ASGI application over this process's settings: identities, audit log,
     Redis or not; the OAuth client-credentials endpoint in front unless turned off."""
@@ -219,6 +228,9 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
         audit=audit,
         clock=parts.clock,
         metrics=GatewayMetrics(),
+        versions=_model_versions(state, policies)
+        if any(r.registry for r in config.routes)
+        else None,
     )
     if not config.token_endpoint:
         return gateway

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ramparts.errors import InputError
 
-__all__ = ["Clock", "Event", "EventSink", "Outcome"]
+__all__ = ["Clock", "DeployedVersion", "Event", "EventSink", "ModelVersions", "Outcome"]
 
 
 @runtime_checkable
@@ -68,4 +68,34 @@ class EventSink(Protocol):
 
     def emit(self, event: Event) -> None:
         """Record ``event`` durably or raise ``AuditError``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeployedVersion:
+    """The version of a model that a stage serves, as the registry records it."""
+
+    name: str
+    version: str
+    digest: str
+    stage: str
+
+    @property
+    def ref(self) -> str:
+        """``NAME@VERSION``."""
+        return f"{self.name}@{self.version}"
+
+
+@runtime_checkable
+class ModelVersions(Protocol):
+    """Which version of a model a stage serves: the registry, as the gateway asks it.
+
+    Defined here so that the gateway (which may not import the registry) and the
+    registry meet through the composition root.
+    """
+
+    def deployed(self, name: str, stage: str) -> DeployedVersion | None:
+        """The version of ``name`` in ``stage``, or ``None`` when none is (or it is
+        quarantined). Raises :class:`ramparts.errors.RampartsError` when the registry
+        cannot be read."""
         ...

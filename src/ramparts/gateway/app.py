@@ -6,7 +6,10 @@ Per request, in order; the first step that refuses answers in OpenAI's error sha
 1. route by path prefix (``404 not_found`` otherwise); ``/healthz``, ``/readyz`` and
    ``/metrics`` are served by the gateway itself;
 2. authenticate the bearer credential (``401 invalid_api_key``);
-3. read the body, bounded (``413 request_too_large``), and parse it (``400``);
+3. read the body, bounded (``413 request_too_large``), and parse it (``400``); on a
+   route with ``registry = true``, the model's version in the route's stage comes from
+   the registry (``404 model_not_deployed`` without one, ``503 registry_unavailable``
+   when it cannot be read) and is recorded with its digest;
 4. the kill switch: global, the model, the identity (``503 kill_switch``);
 5. authorise ``invoke`` on ``endpoint:MODEL`` in the route's environment with the policy
    engine (``403 permission_denied``);
@@ -35,14 +38,15 @@ from urllib.request import getproxies
 import httpx
 
 from ramparts.core.ids import new_id
-from ramparts.core.interface import Clock, Event, Outcome
-from ramparts.errors import AuditError
+from ramparts.core.interface import Clock, Event, ModelVersions, Outcome
+from ramparts.errors import AuditError, RampartsError
 from ramparts.gateway.breaker import CircuitBreakers, CircuitOpenError, Permit
 from ramparts.gateway.config import GatewayConfig, Route
 from ramparts.gateway.interface import (
     AuditSink,
     Authenticated,
     Authenticator,
+    GatewayError,
     LimiterUnavailableError,
     RefusedRequestError,
     TextGuards,
@@ -157,7 +161,11 @@ class Gateway:
         clock: Clock,
         http: httpx.AsyncClient | None = None,
         metrics: GatewayMetrics | None = None,
+        versions: ModelVersions | None = None,
     ) -> None:
+        if versions is None and any(r.registry for r in config.routes):
+            raise GatewayError("routes with registry = true need the registry's model versions")
+        self._versions = versions
         self._config = config
         self._authenticate = authenticate
         self._policy = policy
@@ -275,6 +283,8 @@ class Gateway:
                 raise RefusedRequestError(
                     404, "model_not_found", f"model {call.model!r} is not served"
                 )
+            if call.route.registry:
+                self._resolve(call)
         await self._check_kill(call, who)
         self._authorize(call, who, scope)
         texts = _message_texts(call.body)
@@ -285,6 +295,23 @@ class Gateway:
             await self._stream(send, headers, call)
         else:
             await self._forward(scope, send, headers, raw, call)
+
+    def _resolve(self, call: _Call) -> None:
+        """The registry's version of the model in the route's stage; none: 404, and an
+        unreadable registry refuses the call (503) rather than serving an unknown one."""
+        stage = call.route.environment
+        try:
+            deployed = self._versions.deployed(call.model, stage) if self._versions else None
+        except RampartsError as exc:
+            raise RefusedRequestError(
+                503, "registry_unavailable", f"the model registry cannot be read: {exc}"
+            ) from exc
+        if deployed is None:
+            raise RefusedRequestError(
+                404, "model_not_deployed", f"model {call.model!r} has no version in {stage}"
+            )
+        call.notes["model_version"] = deployed.ref
+        call.notes["model_digest"] = deployed.digest
 
     def _authenticated(self, headers: dict[str, str]) -> Authenticated:
         scheme, _, token = headers.get("authorization", "").partition(" ")

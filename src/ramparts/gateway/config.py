@@ -61,6 +61,9 @@ class Route:
     team: str | None = None
     """The team that owns the route's models: identities of other teams are told the
     model does not exist (identities without a team are organisation-wide)."""
+    registry: bool = False
+    """Serve only models the registry has deployed in the stage named ``environment``
+    (dev, staging, prod); each call records the version and its digest."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.upstream)
@@ -70,6 +73,10 @@ class Route:
             raise GatewayError(f"route {self.name!r}: prefix must start and not end with '/'")
         if not self.models:
             raise GatewayError(f"route {self.name!r}: models must list at least one (or '*')")
+        if self.registry and self.environment not in ("dev", "staging", "prod"):
+            raise GatewayError(
+                f"route {self.name!r}: registry = true needs environment dev, staging or prod"
+            )
         if not 0 < self.timeout <= 3600:
             raise GatewayError(f"route {self.name!r}: timeout must be in (0, 3600] seconds")
 
@@ -155,8 +162,14 @@ _OIDC_KEYS = frozenset({
 })  # fmt: skip
 _ROUTE_KEYS = frozenset({
     "name", "prefix", "upstream", "models", "environment", "upstream_key_env", "timeout",
-    "team",
+    "team", "registry",
 })  # fmt: skip
+
+
+def _boolean(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise GatewayError(f"{where} must be true or false")
+    return value
 
 
 def _route(data: Any, index: int, environ: Mapping[str, str]) -> Route:
@@ -181,6 +194,7 @@ def _route(data: Any, index: int, environ: Mapping[str, str]) -> Route:
             upstream_key=key,
             timeout=float(data.get("timeout", 120.0)),
             team=str(data["team"]) if "team" in data else None,
+            registry=_boolean(data.get("registry", False), f"routes[{index}].registry"),
         )
     except KeyError as exc:
         raise GatewayError(f"routes[{index}] needs {exc.args[0]}") from exc
