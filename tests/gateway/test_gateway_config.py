@@ -16,8 +16,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gateway.toml"
 
 def test_the_example_file_loads() -> None:
     config = load_config(EXAMPLE, environ={"OPENAI_API_KEY": "sk-test"})
-    local, openai = config.routes
+    local, openai, churn = config.routes
     assert (local.prefix, openai.prefix) == ("/v1", "/openai/v1")
+    assert (churn.kind, churn.model_name, churn.input_fields) == ("json", "churn-scorer",
+                                                                  ("/inputs",))  # fmt: skip
+    assert config.route_for("/churn/v2/predict") is churn
     assert openai.upstream_key == "sk-test"
     assert "sk-test" not in repr(openai)
     assert config.route_for("/openai/v1/chat/completions") is openai

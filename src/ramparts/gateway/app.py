@@ -109,9 +109,61 @@ def _message_texts(body: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
     return found
 
 
+def _pointer(pointer: str) -> list[str]:
+    """The reference tokens of an RFC 6901 JSON pointer (``""`` is the whole document)."""
+    if not pointer:
+        return []
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
+
+
+def _child(node: Any, token: str) -> tuple[Any, Any] | None:
+    """``(key, value)`` of ``token`` in ``node`` (an int key for a list), or ``None``."""
+    if isinstance(node, dict):
+        return (token, node[token]) if token in node else None
+    if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        return int(token), node[int(token)]
+    return None
+
+
+def _json_leaves(node: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    if isinstance(node, str):
+        return [(path, node)]
+    if isinstance(node, dict):
+        return [leaf for k, v in node.items() for leaf in _json_leaves(v, (*path, k))]
+    if isinstance(node, list):
+        return [leaf for i, v in enumerate(node) for leaf in _json_leaves(v, (*path, i))]
+    return []
+
+
+def _json_texts(document: Any, pointers: tuple[str, ...]) -> list[tuple[str, str, Any]]:
+    """Every string under each pointer of a generic JSON document, with where it is; a
+    pointer that names nothing in this document contributes nothing."""
+    found: dict[tuple[Any, ...], str] = {}
+    for pointer in pointers:
+        node: Any = document
+        path: tuple[Any, ...] = ()
+        for token in _pointer(pointer):
+            step = _child(node, token)
+            if step is None:
+                break
+            path, node = (*path, step[0]), step[1]
+        else:
+            found.update(_json_leaves(node, path))
+    return [("user", text, ("json", path)) for path, text in found.items()]
+
+
+def _put_json(document: Any, path: tuple[Any, ...], text: str) -> None:
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = text
+
+
 def _put_text(body: dict[str, Any], where: Any, text: str) -> None:
-    """Write ``text`` back where :func:`_message_texts` found it."""
-    if where[0] == "messages":
+    """Write ``text`` back where :func:`_message_texts` or :func:`_json_texts` found it."""
+    if where[0] == "json":
+        _put_json(body, where[1], text)
+    elif where[0] == "messages":
         message = body["messages"][where[1]]
         if len(where) == 2:
             message["content"] = text
@@ -201,7 +253,7 @@ class Gateway:
             return
         route = self._config.route_for(path)
         operation = path[len(route.prefix) :] if route else ""
-        if route is None or operation not in _OPERATIONS:
+        if route is None or (route.kind == "openai" and operation not in _OPERATIONS):
             await _send_error(send, RefusedRequestError(404, "not_found", f"no route for {path}"))
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -271,9 +323,10 @@ class Gateway:
     ) -> None:
         who = call.who = self._authenticated(headers)
         raw = await _read_body(receive, self._config.max_body_bytes)
-        if call.operation != "/models":
+        generic = call.route.kind == "json"
+        if generic or call.operation != "/models":
             call.body = _parse(raw)
-            call.model = str(call.body.get("model") or "")
+            call.model = call.route.model_name if generic else str(call.body.get("model") or "")
             if not call.model:
                 raise RefusedRequestError(400, "invalid_request", "the request names no model")
             teams = who.principal.teams
@@ -287,11 +340,15 @@ class Gateway:
                 self._resolve(call)
         await self._check_kill(call, who)
         self._authorize(call, who, scope)
-        texts = _message_texts(call.body)
+        texts = (
+            _json_texts(call.body, call.route.input_fields)
+            if generic
+            else _message_texts(call.body)
+        )
         call.estimated = _estimate_tokens([t for _, t, _ in texts]) if texts else 0
         await self._limit(call, who)
         self._inspect(call, texts)
-        if call.body.get("stream") is True:
+        if not generic and call.body.get("stream") is True:
             await self._stream(send, headers, call)
         else:
             await self._forward(scope, send, headers, raw, call)
@@ -460,6 +517,8 @@ class Gateway:
             document = json.loads(content)
         except ValueError:
             return content
+        if call.route.kind == "json":
+            return self._guard_json_output(call, document)
         if not isinstance(document, dict):
             return content
         outputs = []
@@ -478,6 +537,22 @@ class Gateway:
         usage = document.get("usage")
         if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
             call.tokens = usage["total_tokens"]
+        return json.dumps(document).encode()
+
+    def _guard_json_output(self, call: _Call, document: Any) -> bytes:
+        """Output guards on the strings ``output_fields`` point at in a generic answer."""
+        outputs = []
+        for _, text, where in _json_texts(document, call.route.output_fields):
+            cleaned, verdicts = self._guards.inspect_output(text)
+            call.verdicts += verdicts
+            if cleaned != text:
+                if where[1]:
+                    _put_json(document, where[1], cleaned)
+                else:  # the answer is one JSON string
+                    document = cleaned
+            outputs.append(cleaned)
+        call.response = "\n".join(outputs)
+        call.tokens = call.estimated + _estimate_tokens(outputs) if outputs else call.estimated
         return json.dumps(document).encode()
 
     async def _stream(self, send: Send, headers: dict[str, str], call: _Call) -> None:

@@ -64,6 +64,18 @@ class Route:
     registry: bool = False
     """Serve only models the registry has deployed in the stage named ``environment``
     (dev, staging, prod); each call records the version and its digest."""
+    kind: str = "openai"
+    """``openai``: the OpenAI-compatible operations; ``json``: any JSON model endpoint
+    (every path under ``prefix``), guarded on the string values ``input_fields`` and
+    ``output_fields`` point at."""
+    model: str | None = None
+    """For a ``json`` route: the model's name in policy, limits, kill switch and audit
+    (default: the route's name)."""
+    input_fields: tuple[str, ...] = ("",)
+    """JSON pointers (RFC 6901) of the request texts a ``json`` route guards; every string
+    under each one counts (``""``: the whole body)."""
+    output_fields: tuple[str, ...] = ("",)
+    """JSON pointers of the answer texts a ``json`` route guards (``""``: all of it)."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.upstream)
@@ -73,12 +85,24 @@ class Route:
             raise GatewayError(f"route {self.name!r}: prefix must start and not end with '/'")
         if not self.models:
             raise GatewayError(f"route {self.name!r}: models must list at least one (or '*')")
+        if self.kind not in ("openai", "json"):
+            raise GatewayError(f"route {self.name!r}: kind must be 'openai' or 'json'")
+        for pointer in (*self.input_fields, *self.output_fields):
+            if pointer and not pointer.startswith("/"):
+                raise GatewayError(
+                    f'route {self.name!r}: {pointer!r} is not a JSON pointer ("" or /a/b)'
+                )
         if self.registry and self.environment not in ("dev", "staging", "prod"):
             raise GatewayError(
                 f"route {self.name!r}: registry = true needs environment dev, staging or prod"
             )
         if not 0 < self.timeout <= 3600:
             raise GatewayError(f"route {self.name!r}: timeout must be in (0, 3600] seconds")
+
+    @property
+    def model_name(self) -> str:
+        """The model a ``json`` route serves: ``model``, or the route's name."""
+        return self.model or self.name
 
     def serves(self, model: str) -> bool:
         """Whether this route may carry requests for ``model``."""
@@ -162,7 +186,7 @@ _OIDC_KEYS = frozenset({
 })  # fmt: skip
 _ROUTE_KEYS = frozenset({
     "name", "prefix", "upstream", "models", "environment", "upstream_key_env", "timeout",
-    "team", "registry",
+    "team", "registry", "kind", "model", "input_fields", "output_fields",
 })  # fmt: skip
 
 
@@ -195,6 +219,10 @@ def _route(data: Any, index: int, environ: Mapping[str, str]) -> Route:
             timeout=float(data.get("timeout", 120.0)),
             team=str(data["team"]) if "team" in data else None,
             registry=_boolean(data.get("registry", False), f"routes[{index}].registry"),
+            kind=str(data.get("kind", "openai")),
+            model=str(data["model"]) if "model" in data else None,
+            input_fields=tuple(str(p) for p in data.get("input_fields", [""])),
+            output_fields=tuple(str(p) for p in data.get("output_fields", [""])),
         )
     except KeyError as exc:
         raise GatewayError(f"routes[{index}] needs {exc.args[0]}") from exc
