@@ -16,7 +16,7 @@ import asyncio
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,23 +47,38 @@ _READ_BATCH = 10_000
 @dataclass(eq=False)
 class _Pending:
     event: Event
-    notify: Callable[[], object] | None = None
     document: dict[str, Any] = field(default_factory=dict)
     committed: bytes | None = None
     """The canonical JSON to commit to; None while personal fields await sealing."""
     receipt: Receipt | None = None
     error: AuditError | None = None
-    ready: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event | None = None
+    """Set when the entry is settled: for a thread waiting in :meth:`AuditLog.append`."""
+    loop: asyncio.AbstractEventLoop | None = None
+    done: asyncio.Future[None] | None = None
+    """Resolved on ``loop`` when settled: for :meth:`AuditLog.append_async`."""
 
-    def settle(self) -> None:
-        self.ready.set()
-        if self.notify is not None:
-            self.notify()
+
+def _settle(batch: list[_Pending]) -> None:
+    """Wake every waiter of ``batch``: threads at once, and each event loop with one
+    callback for all its futures (a wake-up per entry would cost more than the entry)."""
+    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for pending in batch:
+        if pending.ready is not None:
+            pending.ready.set()
+        if pending.loop is not None and pending.done is not None:
+            loops.setdefault(pending.loop, []).append(pending.done)
+    for loop, futures in loops.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, futures)
+        except RuntimeError:  # the loop closed while its callers waited: nobody to wake
+            continue
 
 
-def _settle(done: asyncio.Future[None]) -> None:
-    if not done.done():
-        done.set_result(None)
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for done in futures:
+        if not done.done():
+            done.set_result(None)
 
 
 def _outcome(pending: _Pending) -> Receipt:
@@ -108,8 +123,9 @@ class AuditLog:
         An event whose details JSON cannot state (NaN, objects) is refused with
         :class:`InputError` before it joins a batch.
         """
-        pending = self._enqueue(_Pending(event))
-        pending.ready.wait()
+        ready = threading.Event()
+        pending = self._enqueue(_Pending(event, ready=ready))
+        ready.wait()
         return _outcome(pending)
 
     async def append_async(self, event: Event) -> Receipt:
@@ -120,7 +136,7 @@ class AuditLog:
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        pending = _Pending(event, notify=lambda: loop.call_soon_threadsafe(_settle, done))
+        pending = _Pending(event, loop=loop, done=done)
         self._enqueue(pending)
         await done
         return _outcome(pending)
@@ -201,8 +217,7 @@ class AuditLog:
             for p in batch:
                 p.error, p.receipt = error, None
         finally:
-            for p in batch:
-                p.settle()
+            _settle(batch)
         if signed is not None:
             self._copy_to_worm(signed, strict=False)
 

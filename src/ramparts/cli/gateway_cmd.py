@@ -11,7 +11,7 @@ from ramparts.cli.output import echo
 from ramparts.cli.parsing import Parser
 from ramparts.cli.policy_cmd import add_policy_option
 from ramparts.cli.state import AppState
-from ramparts.errors import InputError
+from ramparts.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from ramparts.audit.log import AuditLog
@@ -217,6 +217,17 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
             team_claim=provider.team_claim, team_map=provider.team_map,
             kind=PrincipalKind.SERVICE if provider.service else PrincipalKind.HUMAN,
         ))  # fmt: skip
+    certificates = None
+    if config.mtls is not None:
+        from ramparts.gateway.auth import ClientCertificates  # noqa: PLC0415
+
+        try:
+            certificates = ClientCertificates(
+                config.mtls.identities, identities=identities, clock=parts.clock,
+                header=config.mtls.header, trusted_proxies=config.mtls.trusted_proxies,
+            )  # fmt: skip
+        except ConfigError as exc:
+            raise InputError(f"[mtls]: {exc}") from exc
     inputs, outputs = guard_chains(config.guards)
     gateway = Gateway(
         config,
@@ -231,6 +242,8 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
         versions=_model_versions(state, policies)
         if any(r.registry for r in config.routes)
         else None,
+        identify=certificates.identify if certificates is not None else None,
+        require_certificate=config.mtls is not None and config.mtls.required,
     )
     if not config.token_endpoint:
         return gateway

@@ -5,7 +5,8 @@ Per request, in order; the first step that refuses answers in OpenAI's error sha
 
 1. route by path prefix (``404 not_found`` otherwise); ``/healthz``, ``/readyz`` and
    ``/metrics`` are served by the gateway itself;
-2. authenticate the bearer credential (``401 invalid_api_key``);
+2. authenticate the client certificate (mTLS, when configured) or else the bearer
+   credential (``401 invalid_api_key``);
 3. read the body, bounded (``413 request_too_large``), and parse it (``400``); on a
    route with ``registry = true``, the model's version in the route's stage comes from
    the registry (``404 model_not_deployed`` without one, ``503 registry_unavailable``
@@ -214,10 +215,16 @@ class Gateway:
         http: httpx.AsyncClient | None = None,
         metrics: GatewayMetrics | None = None,
         versions: ModelVersions | None = None,
+        identify: Callable[[Scope], Authenticated | None] | None = None,
+        require_certificate: bool = False,
     ) -> None:
         if versions is None and any(r.registry for r in config.routes):
             raise GatewayError("routes with registry = true need the registry's model versions")
+        if require_certificate and identify is None:
+            raise GatewayError("requiring client certificates needs a certificate verifier")
         self._versions = versions
+        self._identify = identify
+        self._require_certificate = require_certificate
         self._config = config
         self._authenticate = authenticate
         self._policy = policy
@@ -321,7 +328,7 @@ class Gateway:
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], call: _Call
     ) -> None:
-        who = call.who = self._authenticated(headers)
+        who = call.who = self._who(scope, headers)
         raw = await _read_body(receive, self._config.max_body_bytes)
         generic = call.route.kind == "json"
         if generic or call.operation != "/models":
@@ -369,6 +376,19 @@ class Gateway:
             )
         call.notes["model_version"] = deployed.ref
         call.notes["model_digest"] = deployed.digest
+
+    def _who(self, scope: Scope, headers: dict[str, str]) -> Authenticated:
+        """The client certificate's identity when one is presented (mTLS), otherwise the
+        bearer credential's; with certificates required, no certificate is refused."""
+        if self._identify is not None:
+            found = self._identify(scope)
+            if found is not None:
+                return found
+            if self._require_certificate:
+                raise RefusedRequestError(
+                    401, "invalid_api_key", "a client certificate is required (mTLS)"
+                )
+        return self._authenticated(headers)
 
     def _authenticated(self, headers: dict[str, str]) -> Authenticated:
         scheme, _, token = headers.get("authorization", "").partition(" ")

@@ -44,7 +44,13 @@ from urllib.parse import urlsplit
 
 from ramparts.gateway.interface import GatewayError
 
-__all__ = ["GatewayConfig", "OidcProvider", "Route", "load_config"]
+__all__ = [
+    "GatewayConfig",
+    "MtlsConfig",
+    "OidcProvider",
+    "Route",
+    "load_config",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,29 @@ class OidcProvider:
 
 
 @dataclass(frozen=True, slots=True)
+class MtlsConfig:
+    """Client-certificate identities (``[mtls]``): which certificate is which identity.
+
+    ``identities`` maps a certificate's URI SAN (a SPIFFE id) or its subject DN in RFC
+    4514 form to a ramparts identity name. The certificate comes from the server's TLS
+    extension or, behind a TLS-terminating proxy, from ``header`` when the request comes
+    from one of ``trusted_proxies``. With ``required``, a request without a certificate
+    is refused even if it carries a bearer credential.
+    """
+
+    identities: Mapping[str, str]
+    header: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    required: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.identities:
+            raise GatewayError("[mtls] needs identities: certificate name -> identity name")
+        if (self.header is None) != (not self.trusted_proxies):
+            raise GatewayError("[mtls] header and trusted_proxies go together")
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     """Everything the gateway is told besides its services."""
 
@@ -146,6 +175,8 @@ class GatewayConfig:
     oidc: tuple[OidcProvider, ...] = ()
     token_endpoint: bool = True
     """Serve the OAuth 2.0 client-credentials endpoint at ``/oauth/token``."""
+    mtls: MtlsConfig | None = None
+    """Client-certificate identities; ``None``: bearer credentials only."""
 
     def __post_init__(self) -> None:
         if not self.routes:
@@ -188,6 +219,32 @@ _ROUTE_KEYS = frozenset({
     "name", "prefix", "upstream", "models", "environment", "upstream_key_env", "timeout",
     "team", "registry", "kind", "model", "input_fields", "output_fields",
 })  # fmt: skip
+
+
+_MTLS_KEYS = frozenset({"identities", "header", "trusted_proxies", "required"})
+
+
+def _mtls(data: Any, path: Path) -> MtlsConfig:
+    if not isinstance(data, Mapping):
+        raise GatewayError(f"{path}: [mtls] must be a table")
+    unknown = set(data) - _MTLS_KEYS
+    if unknown:
+        raise GatewayError(f"{path}: unknown [mtls] key(s) {', '.join(sorted(unknown))}")
+    identities = data.get("identities", {})
+    if not isinstance(identities, Mapping) or not all(
+        isinstance(v, str) for v in identities.values()
+    ):
+        raise GatewayError(f"{path}: [mtls.identities] maps certificate names to identities")
+    proxies = data.get("trusted_proxies", [])
+    if not isinstance(proxies, list):
+        raise GatewayError(f"{path}: [mtls] trusted_proxies must be a list")
+    header = data.get("header")
+    return MtlsConfig(
+        identities=dict(identities),
+        header=str(header) if header is not None else None,
+        trusted_proxies=tuple(str(p) for p in proxies),
+        required=_boolean(data.get("required", False), "[mtls] required"),
+    )
 
 
 def _boolean(value: object, where: str) -> bool:
@@ -273,7 +330,7 @@ def load_config(
         raise GatewayError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise GatewayError(f"{path} is not valid TOML: {exc}") from exc
-    unknown = set(document) - {"gateway", "routes", "guards", "oidc"}
+    unknown = set(document) - {"gateway", "routes", "guards", "oidc", "mtls"}
     if unknown:
         raise GatewayError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     options = dict(document.get("gateway", {}))
@@ -300,6 +357,7 @@ def load_config(
             routes=routes,
             guards=dict(guards),
             oidc=oidc,
+            mtls=_mtls(document["mtls"], path) if "mtls" in document else None,
             link_allowlist=tuple(str(h) for h in options.pop("link_allowlist", [])),
             **options,
         )
