@@ -24,9 +24,9 @@ from typing import Any
 # Levels, security severities and URIs exactly as ``ramparts scan``'s SARIF has them.
 from ramparts.core.report.sarif import (
     SARIF_LEVELS,
-    SARIF_SCHEMA_URI,
     SECURITY_SEVERITY,
     sarif_location,
+    sarif_log,
 )
 from ramparts.core.types import Location
 from ramparts.posture.interface import ControlResult, PostureReport, Status
@@ -90,36 +90,17 @@ def report_to_sarif(report: PostureReport) -> dict[str, Any]:
     rules = [_rule(r) for r in report.results]
     index = {r.control.id: i for i, r in enumerate(report.results)}
     results = [_result(r, index[r.control.id]) for r in report.results if r.status is Status.FAIL]
-    return {
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "ramparts",
-                        "version": report.tool_version,
-                        "semanticVersion": report.tool_version,
-                        "rules": rules,
-                    }
-                },
-                "automationDetails": {"id": "ramparts/posture/"},
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "startTimeUtc": report.started_at.isoformat().replace("+00:00", "Z"),
-                    }
-                ],
-                "results": results,
-                "columnKind": "unicodeCodePoints",
-                "properties": {
-                    "target": report.target,
-                    "score": report.score.value,
-                    "scoreOf": SCORE_OF,
-                },
-            }
-        ],
-    }
+    return sarif_log(
+        tool_version=report.tool_version,
+        category="ramparts/posture/",
+        rules=rules,
+        results=results,
+        invocation={
+            "executionSuccessful": True,
+            "startTimeUtc": report.started_at.isoformat().replace("+00:00", "Z"),
+        },
+        properties={"target": report.target, "score": report.score.value, "scoreOf": SCORE_OF},
+    )
 
 
 def render_sarif(report: PostureReport) -> str:

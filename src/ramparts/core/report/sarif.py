@@ -30,6 +30,7 @@ __all__ = [
     "render_sarif",
     "report_to_sarif",
     "sarif_location",
+    "sarif_log",
 ]
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -154,26 +155,43 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
     }
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
-    return {
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "ramparts",
-                        "version": report.tool_version,
-                        "semanticVersion": report.tool_version,
-                        "rules": rules,
-                    }
-                },
-                "automationDetails": {"id": "ramparts/"},
-                "invocations": [invocation],
-                "results": results,
-                "columnKind": "unicodeCodePoints",
+    return sarif_log(
+        tool_version=report.tool_version,
+        category="ramparts/",
+        rules=rules,
+        results=results,
+        invocation=invocation,
+    )
+
+
+def sarif_log(
+    *,
+    tool_version: str,
+    category: str,
+    rules: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    invocation: dict[str, Any],
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of one ramparts run; ``category`` is its automation id, which
+    code scanning uses to keep the alerts of different analyses apart."""
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "ramparts",
+                "version": tool_version,
+                "semanticVersion": tool_version,
+                "rules": rules,
             }
-        ],
+        },
+        "automationDetails": {"id": category},
+        "invocations": [invocation],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
     }
+    if properties:
+        run["properties"] = properties
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
 def render_sarif(report: Report) -> str:
