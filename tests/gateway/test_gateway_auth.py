@@ -1110,3 +1110,19 @@ def test_a_token_from_the_endpoint_calls_the_gateway(
                        json={"model": "mock", "messages": [{"role": "user", "content": "hi"}]}, timeout=30)  # fmt: skip
     assert reply.status_code == 200
     assert httpx.get(url + "/healthz", timeout=30).json() == {"status": "ok"}
+
+
+def test_a_verified_api_key_is_remembered_one_second(directory: Directory) -> None:
+    now = [50.0]
+    keys = ApiKeys(directory.identities, monotonic=lambda: now[0])
+    issued = directory.identities.create("batch", ["model-consumer"], kind=PrincipalKind.SERVICE)
+    assert keys(issued.api_key).principal.id == issued.identity.id
+    directory.identities.revoke("batch")
+    now[0] += 0.5
+    assert keys(issued.api_key).principal.id == issued.identity.id  # within the second
+    now[0] += 0.6
+    with pytest.raises(RefusedRequestError) as refused:
+        keys(issued.api_key)
+    assert refused.value.status == 401
+    with pytest.raises(RefusedRequestError):  # refusals are not remembered as successes
+        keys(issued.api_key)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -161,22 +162,49 @@ class BearerVerifier(Protocol):
 
 
 class ApiKeys:
-    """Ramparts API keys (``rmp_ID_SECRET``), checked against their keyed hash."""
+    """Ramparts API keys (``rmp_ID_SECRET``), checked against their keyed hash.
 
-    def __init__(self, identities: Identities) -> None:
+    A key that verified is remembered for ``ttl`` seconds (one by default), by the
+    SHA-256 of the key, so that a client calling many times a second costs one database
+    lookup a second; a revocation or expiry takes effect within that time, the same
+    bound as the kill switch. Refusals are never remembered.
+    """
+
+    def __init__(
+        self,
+        identities: Identities,
+        *,
+        ttl: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_cached: int = 10_000,
+    ) -> None:
         self._identities = identities
         self.handles = Handles(prefix=KEY_PREFIX)
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._max = max_cached
+        self._verified: dict[bytes, tuple[float, Authenticated]] = {}
 
     def __call__(self, credential: str) -> Authenticated:
         """The principal the key proves; 401 if it does not (or the store cannot say)."""
+        digest = hashlib.sha256(credential.encode("utf-8", "surrogatepass")).digest()
+        now = self._monotonic()
+        hit = self._verified.get(digest)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
         try:
             principal = self._identities.authenticate(credential)
         except AuthenticationError as exc:
+            self._verified.pop(digest, None)
             raise refusal(exc) from exc
         except StoreError as exc:
             # Fail closed; the store's own message (a database address) stays server-side.
             raise _refuse(Rejection.UNAVAILABLE, "the identity store cannot be read") from exc
-        return Authenticated(principal)
+        if len(self._verified) >= self._max:
+            self._verified.clear()
+        found = Authenticated(principal)
+        self._verified[digest] = (now, found)
+        return found
 
 
 class RampartsTokens:
