@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -84,18 +85,21 @@ class MerkleAccumulator:
         self._size += 1
         # Each trailing one bit of the new size closes a perfect subtree.
         size = self._size
+        stack = self._stack
         while size % 2 == 0:
-            right = self._stack.pop()
-            self._stack[-1] = node_hash(self._stack[-1], right)
+            right = stack.pop()
+            stack[-1] = _sha256(b"\x01" + stack[-1] + right).digest()  # node_hash, inlined
             size //= 2
 
     def root(self) -> bytes:
         """The RFC 6962 root hash of the leaves appended so far."""
-        if not self._stack:
+        stack = self._stack
+        if not stack:
             return EMPTY_ROOT
-        acc = self._stack[-1]
-        for left in reversed(self._stack[:-1]):
-            acc = node_hash(left, acc)
+        acc = stack[-1]
+        # node_hash inlined: the audit log asks for a root after every entry.
+        for i in range(len(stack) - 2, -1, -1):
+            acc = _sha256(b"\x01" + stack[i] + acc).digest()
         return acc
 
 
