@@ -302,8 +302,12 @@ class _KeywordLines:
     def __init__(self, low: str, automaton: Any = None) -> None:
         self._low = low
         self._cache: dict[str, list[tuple[int, int, int]]] = {}
+        self.present: frozenset[str] | None = None
+        """With the automaton: every keyword that occurs (a rule with none of its
+        keywords here is skipped without building its windows)."""
         if automaton is not None:
             self._all_at_once(automaton)
+            self.present = frozenset(w for w, hits in self._cache.items() if hits)
 
     def _all_at_once(self, automaton: Any) -> None:
         """Every keyword's hits in one Aho-Corasick pass (instead of one search each)."""
@@ -406,8 +410,13 @@ class SecretDetector:
         lines = _KeywordLines(_lowered(text), self._automaton)
         found: list[Detection] = []
         taken = Claims(redaction_spans(text))
+        present = lines.present
+        if present is not None and not present:
+            return []  # no rule's keyword occurs: the common case of ordinary text
         for compiled in self._rules:
             rule = compiled.rule
+            if present is not None and present.isdisjoint(rule.keywords):
+                continue
             windows = lines.windows(rule.keywords)
             if not windows:
                 continue
