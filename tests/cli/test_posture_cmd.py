@@ -130,3 +130,11 @@ def test_a_file_is_a_usage_error(cli: CliRun, project: Path) -> None:
     code, _, err = cli(["posture", str(project / "train.py")])
     assert code in {2, 4}
     assert "not a folder" in err
+
+
+def test_a_signature_that_is_a_link_is_never_followed(cli: CliRun, project: Path) -> None:
+    (project / "models" / "model.sig").symlink_to("/dev/zero")
+    report = _posture(cli, project, "--no-record")
+    (result,) = [r for r in report["results"] if r["id"] == "RP-SC-50"]
+    assert result["status"] == "FAIL"
+    assert "without a signature" in result["evidence"]

@@ -20,6 +20,7 @@ from ramparts.scan.discover import Inventory, ShadowFinding, unregistered_models
 __all__ = ["collect_discovery", "collect_findings", "collect_signatures"]
 
 _MAX_READ = 1 << 20
+_MAX_SIGNATURE = 16 << 20
 _MONITORING = (
     "evidently",
     "alibi_detect",
@@ -269,15 +270,29 @@ def _bom_and_monitoring(files: Sequence[Path], root: Path) -> list[Fact]:
     ]
 
 
+def _is_signature(path: Path) -> bool:
+    # A link could point anywhere (/dev/zero, another repository): never followed.
+    return not path.is_symlink() and path.is_file()
+
+
+def _read_signature(path: Path) -> bytes:
+    """The bundle's bytes, bounded: a signature bundle is a few kilobytes."""
+    with path.open("rb") as fh:
+        data = fh.read(_MAX_SIGNATURE + 1)
+    if len(data) > _MAX_SIGNATURE:
+        raise OSError(f"{path.name} is larger than a signature bundle can be")
+    return data
+
+
 def _signature_for(model: Path, root: Path) -> tuple[Path, Path] | None:
     """The signature that covers ``model`` and the path it signs, nearest first."""
     beside = model.with_name(model.name + ".sig")
-    if beside.is_file():
+    if _is_signature(beside):
         return beside, model
     folder = model.parent
     while True:
         candidate = folder / "model.sig"
-        if candidate.is_file():
+        if _is_signature(candidate):
             return candidate, folder
         if folder == root or root not in folder.parents:
             return None
@@ -302,7 +317,7 @@ def collect_signatures(inventory: Inventory, root: Path) -> tuple[Fact, ...]:
         signature, subject = found
         if subject not in checked:
             try:
-                record = check_signature(subject, signature.read_bytes(), signature)
+                record = check_signature(subject, _read_signature(signature), signature)
                 checked[subject] = bool(record["matches"])
             except (OSError, RegistryError):
                 checked[subject] = False
