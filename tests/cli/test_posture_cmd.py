@@ -138,3 +138,15 @@ def test_a_signature_that_is_a_link_is_never_followed(cli: CliRun, project: Path
     (result,) = [r for r in report["results"] if r["id"] == "RP-SC-50"]
     assert result["status"] == "FAIL"
     assert "without a signature" in result["evidence"]
+
+
+def test_a_gateway_config_that_is_a_link_is_not_read(
+    cli: CliRun, project: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('[[routes]]\nupstream = "https://api.openai.com/v1"\n')
+    (project / "gateway.toml").symlink_to(elsewhere)
+    report = _posture(cli, project, "--no-record")
+    (result,) = [r for r in report["results"] if r["id"] == "RP-GW-50"]
+    assert result["status"] == "MANUAL"
+    assert "is a link" in result["evidence"]

@@ -154,6 +154,13 @@ class _Placeholders(Mapping[str, str]):
         return 0
 
 
+def _too_big(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 1 << 20
+    except OSError:
+        return False
+
+
 def _gateway(root: Path, settings: Settings, flag: Path | None) -> GatewayInput:
     from ramparts.gateway.config import load_config  # noqa: PLC0415
     from ramparts.gateway.interface import GatewayError  # noqa: PLC0415
@@ -169,6 +176,10 @@ def _gateway(root: Path, settings: Settings, flag: Path | None) -> GatewayInput:
         source = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         source = str(path)
+    if flag is None and (path.is_symlink() or _too_big(path)):
+        # The repository's own file: a link could point anywhere, a huge file is no config.
+        reason = "is a link (not followed)" if path.is_symlink() else "is larger than 1 MiB"
+        return GatewayInput(source=source, redis=redis, error=f"{source} {reason}")
     try:
         config = load_config(path, environ=_Placeholders())
     except GatewayError as exc:
