@@ -493,21 +493,14 @@ class Gateway:
                 headers={"retry-after": str(exc.retry_after_header)},
             ) from exc
 
-    async def _forward(
-        self, scope: Scope, send: Send, headers: dict[str, str], raw: bytes, call: _Call
-    ) -> None:
-        url = call.route.target(scope["path"])
+    async def _send_upstream(
+        self, request: httpx.Request, call: _Call, *, stream: bool
+    ) -> httpx.Response:
+        """Send ``request`` through the route's circuit breaker: a transport failure or
+        a 5xx counts against the upstream; a transport failure answers 502."""
         permit = self._permit(call)
-        body = json.dumps(call.body).encode() if call.body else None
-        method = scope["method"]
         try:
-            reply = await self._http.request(
-                method,
-                url,
-                content=body if method != "GET" else None,
-                headers=self._upstream_headers(headers, call),
-                timeout=call.route.timeout,
-            )
+            reply = await self._http.send(request, stream=stream)
         except httpx.HTTPError as exc:
             permit.failure()
             raise RefusedRequestError(
@@ -517,6 +510,21 @@ class Gateway:
             permit.failure()
         else:
             permit.success()
+        return reply
+
+    async def _forward(
+        self, scope: Scope, send: Send, headers: dict[str, str], raw: bytes, call: _Call
+    ) -> None:
+        body = json.dumps(call.body).encode() if call.body else None
+        method = scope["method"]
+        request = self._http.build_request(
+            method,
+            call.route.target(scope["path"]),
+            content=body if method != "GET" else None,
+            headers=self._upstream_headers(headers, call),
+            timeout=call.route.timeout,
+        )
+        reply = await self._send_upstream(request, call, stream=False)
         content = reply.content
         media = reply.headers.get("content-type", "application/json")
         if reply.status_code < 400 and "json" in media:
@@ -576,26 +584,14 @@ class Gateway:
         return json.dumps(document).encode()
 
     async def _stream(self, send: Send, headers: dict[str, str], call: _Call) -> None:
-        url = call.route.target(call.route.prefix + call.operation)
         request = self._http.build_request(
             "POST",
-            url,
+            call.route.target(call.route.prefix + call.operation),
             content=json.dumps(call.body).encode(),
             headers=self._upstream_headers(headers, call),
             timeout=call.route.timeout,
         )
-        permit = self._permit(call)
-        try:
-            reply = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            permit.failure()
-            raise RefusedRequestError(
-                502, "upstream_unavailable", f"the upstream failed: {type(exc).__name__}"
-            ) from exc
-        if reply.status_code >= 500:
-            permit.failure()
-        else:
-            permit.success()
+        reply = await self._send_upstream(request, call, stream=True)
         try:
             if reply.status_code >= 400:
                 content = await reply.aread()
