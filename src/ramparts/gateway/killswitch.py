@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from ramparts.core.clock import SystemClock
 from ramparts.errors import InputError
 from ramparts.gateway.interface import LimiterUnavailableError
-from ramparts.gateway.ratelimit import RedisScripts
+from ramparts.gateway.ratelimit import AsyncClosing, RedisScripts
 from ramparts.store.engine import begin_write, failure_reason, redact_url
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import gateway_kills
@@ -499,7 +499,7 @@ def _decode_all(reply: object) -> list[Kill]:
     return _sorted(_decode(raw) for raw in reply[1::2])
 
 
-class RedisKillSwitch(_Snapshot):
+class RedisKillSwitch(_Snapshot, AsyncClosing):
     """The kill switch in one Redis hash, ``prefix + "kills"``.
 
     A refresh is one round trip; refresh, grace and failure rules: module docstring.
@@ -561,17 +561,6 @@ class RedisKillSwitch(_Snapshot):
     async def aclose(self) -> None:
         """Close the connection pool if this switch made it (from a URL)."""
         await self._redis.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class RedisKillSwitchAdmin:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = [
+    "AsyncClosing",
     "Limit",
     "LimitDecision",
     "MemoryRateLimiter",
@@ -231,7 +232,25 @@ class MemoryRateLimiter:
         self.adjust_now(key, limit, delta)
 
 
-class RedisScripts:
+class AsyncClosing:
+    """``async with`` for objects that hold connections: leaving calls :meth:`aclose`."""
+
+    async def aclose(self) -> None:
+        """Release what the object holds (nothing by default)."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class RedisScripts(AsyncClosing):
     """An asyncio Redis client that runs Lua scripts, one round trip each.
 
     A script goes by its SHA1 (``EVALSHA``); when the server does not know it (first
@@ -301,17 +320,6 @@ class RedisScripts:
         """Close the client if it was made here (from a URL)."""
         if self._owned:
             await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _client_from_url(url: str, *, timeout: float, retries: int) -> Redis:
@@ -404,7 +412,7 @@ def _number(value: object) -> float:
     raise LimiterUnavailableError(_UNEXPECTED + repr(value))
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(AsyncClosing):
     """Token buckets in Redis, shared exactly by every gateway replica.
 
     Each :meth:`take` or :meth:`adjust` is one Lua script (one round trip), atomic on
@@ -458,14 +466,3 @@ class RedisRateLimiter:
     async def aclose(self) -> None:
         """Close the connection pool if this limiter made it (from a URL)."""
         await self._redis.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
