@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, EventSink
 from ramparts.core.types import Principal, PrincipalKind
-from ramparts.errors import AuditError, InputError
+from ramparts.errors import InputError
 from ramparts.policy.apikeys import KeyHasher, key_id_of, new_api_key, new_key_id
 from ramparts.policy.identity_types import (
     DEFAULT_KEY_GRACE,
@@ -46,7 +46,7 @@ from ramparts.policy.identity_types import (
     emit,
     utc,
 )
-from ramparts.store.engine import begin_write, failure_reason, redact_url
+from ramparts.store.engine import begin_write, failure_reason, recorded_or_undone, redact_url
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import identities, identity_api_keys
 
@@ -300,17 +300,13 @@ class Identities:
         undo: _Undo,
     ) -> None:
         """Record a committed grant; if the event cannot be recorded, undo the grant."""
-        try:
-            emit(self._sink, actor=actor, action=action, resource=f"identity:{identity.name}",
-                 time=now, details=details)  # fmt: skip
-        except AuditError as error:
-            try:
-                with begin_write(self._engine) as conn:
-                    undo(conn)
-            except sa.exc.SQLAlchemyError as exc:
-                reason = failure_reason(exc, self._engine.url)
-                raise AuditError(f"{error}; undoing {action} also failed: {reason}") from exc
-            raise
+        recorded_or_undone(
+            self._engine,
+            lambda: emit(self._sink, actor=actor, action=action,
+                         resource=f"identity:{identity.name}", time=now, details=details),
+            undo,
+            action,
+        )  # fmt: skip
 
     # -- revoking -----------------------------------------------------------------
 

@@ -30,9 +30,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ramparts.core.interface import Clock, EventSink
-from ramparts.errors import AuditError, ConfigError
+from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import MfaError, emit
-from ramparts.store.engine import begin_write, failure_reason, redact_url
+from ramparts.store.engine import begin_write, failure_reason, recorded_or_undone, redact_url
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import identity_mfa
 
@@ -205,17 +205,13 @@ class SecondFactors:
         undo: _Undo,
     ) -> None:
         """Record a committed change; if the event cannot be recorded, undo the change."""
-        try:
-            emit(self._sink, actor=actor, action=action, resource=f"principal:{principal_id}",
-                 time=now, details=details)  # fmt: skip
-        except AuditError as error:
-            try:
-                with begin_write(self._engine) as conn:
-                    undo(conn)
-            except sa.exc.SQLAlchemyError as exc:
-                reason = failure_reason(exc, self._engine.url)
-                raise AuditError(f"{error}; undoing {action} also failed: {reason}") from exc
-            raise
+        recorded_or_undone(
+            self._engine,
+            lambda: emit(self._sink, actor=actor, action=action,
+                         resource=f"principal:{principal_id}", time=now, details=details),
+            undo,
+            action,
+        )  # fmt: skip
 
     # -- reading and verifying ----------------------------------------------------
 

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, EventSink, Outcome
 from ramparts.core.settings import ScanSettings
-from ramparts.errors import AuditError, InputError
+from ramparts.errors import InputError
 from ramparts.policy.engine import PolicyEngine
 from ramparts.policy.interface import CLASSIFICATIONS, Context, Request, Resource
 from ramparts.registry import lineage
@@ -56,7 +56,7 @@ from ramparts.registry.interface import (
     parse_ref,
 )
 from ramparts.sign.manifest import artifact_digest
-from ramparts.store.engine import begin_write
+from ramparts.store.engine import begin_write, recorded_or_undone
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import (
     identities,
@@ -233,13 +233,7 @@ class Registry:
 
     def _record(self, event: Event, undo: Callable[[sa.Connection], None] | None = None) -> None:
         """Make ``event`` durable; if it cannot be, undo the change it describes and raise."""
-        try:
-            self._sink.emit(event)
-        except AuditError:
-            if undo is not None:
-                with self._write() as conn:
-                    undo(conn)
-            raise
+        recorded_or_undone(self._engine, lambda: self._sink.emit(event), undo, event.action)
 
     def _refuse(self, caller: Caller, action: str, resource: str, error: RegistryError) -> NoReturn:
         """Record a refusal (a failure to record it is raised instead) and raise ``error``."""

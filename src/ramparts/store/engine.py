@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from ramparts.errors import AuditError
 from ramparts.store.interface import StoreError
 
-__all__ = ["begin_write", "create_engine", "failure_reason", "ping", "redact_url"]
+__all__ = [
+    "begin_write",
+    "create_engine",
+    "failure_reason",
+    "ping",
+    "recorded_or_undone",
+    "redact_url",
+]
 
 _BUSY_TIMEOUT_MS = 10_000
 _PG_CONNECT_TIMEOUT_S = 10
@@ -186,6 +194,29 @@ def begin_write(engine: sa.Engine) -> Iterator[sa.Connection]:
             conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():
             yield conn
+
+
+def recorded_or_undone(
+    engine: sa.Engine,
+    record: Callable[[], object],
+    undo: Callable[[sa.Connection], None] | None,
+    action: str,
+) -> None:
+    """Record the audit event of a change already committed; if it cannot be recorded
+    (:class:`~ramparts.errors.AuditError`), undo the change in a new transaction and
+    re-raise, so that no change stands unaudited. A failed undo is named in the error."""
+    try:
+        record()
+    except AuditError as error:
+        if undo is None:
+            raise
+        try:
+            with begin_write(engine) as conn:
+                undo(conn)
+        except sa.exc.SQLAlchemyError as exc:
+            reason = failure_reason(exc, engine.url)
+            raise AuditError(f"{error}; undoing {action} also failed: {reason}") from exc
+        raise
 
 
 def ping(engine: sa.Engine) -> None:
