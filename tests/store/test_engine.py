@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ramparts.errors import AuditError
 from ramparts.store import StoreError, begin_write, create_engine, ping, redact_url
+from ramparts.store.engine import recorded_or_undone
 
 
 @pytest.fixture
@@ -168,3 +170,29 @@ def test_redact_url_hides_raw_passwords_it_cannot_parse(password: str) -> None:
 )
 def test_redact_url_examples(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+def test_a_change_whose_audit_fails_is_undone(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with begin_write(engine) as conn:
+        conn.execute(sa.text("CREATE TABLE grants (who TEXT)"))
+        conn.execute(sa.text("INSERT INTO grants VALUES ('alice')"))
+
+    def audit_down() -> None:
+        raise AuditError("the audit log is down")
+
+    def undo(conn: sa.Connection) -> None:
+        conn.execute(sa.text("DELETE FROM grants WHERE who = 'alice'"))
+
+    with pytest.raises(AuditError, match=r"the audit log is down$"):
+        recorded_or_undone(engine, audit_down, undo, "identity.grant")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM grants")).scalar() == 0
+
+    def broken_undo(conn: sa.Connection) -> None:
+        conn.execute(sa.text("DELETE FROM no_such_table"))
+
+    with pytest.raises(AuditError, match=r"undoing identity\.grant also failed"):
+        recorded_or_undone(engine, audit_down, broken_undo, "identity.grant")
+    recorded_or_undone(engine, lambda: None, broken_undo, "identity.grant")  # recorded: no undo
+    engine.dispose()
