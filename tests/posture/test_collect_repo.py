@@ -98,6 +98,18 @@ CASES: list[tuple[str, dict[str, str | bytes], str, object]] = [
         "torch.load without weights_only=True",
     ),
     (
+        "torch-alias",
+        {"a.py": "import torch as t\nm = t.load('w.pt')\n"},
+        "repo.pickle_load_in_code",
+        "a.py:2 torch.load without weights_only=True",
+    ),
+    (
+        "yaml-alias",
+        {"a.py": "import yaml as y\nd = y.load(open('c'))\n"},
+        "repo.pickle_load_in_code",
+        "yaml.load without a safe loader",
+    ),
+    (
         "torch-safe",
         {"a.py": "import torch\nm = torch.load('w.pt', weights_only=True)\n"},
         "repo.pickle_load_in_code",

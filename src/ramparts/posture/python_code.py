@@ -50,9 +50,11 @@ _KEYWORDS = (
     "joblib",
     "torch.load",
     "from torch import",
+    "import torch",  # import torch as t; t.load(...)
     "yaml.load",
     "yaml.unsafe_load",
     "from yaml import",
+    "import yaml",
     "safe_mode",
     "trust_remote_code",
     "verify=False",
