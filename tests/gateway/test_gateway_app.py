@@ -285,3 +285,13 @@ def test_client_credentials_tokens_for_service_identities(front: Front) -> None:
     wrong = httpx.post(front.url + "/oauth/token", data={"grant_type": "client_credentials"},
                        auth=("batch-job", "rmp_aaaaaaaa_" + "x" * 43))  # fmt: skip
     assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
+
+
+def test_metrics_time_the_upstream(front: Front) -> None:
+    assert front.chat(front.keys["app"], "hello").status_code == 200
+    text = httpx.get(front.url + "/metrics").text
+    count = next(
+        line for line in text.splitlines()
+        if line.startswith("ramparts_gateway_upstream_seconds_count")
+    )  # fmt: skip
+    assert float(count.split()[-1]) >= 1

@@ -499,6 +499,7 @@ class Gateway:
         """Send ``request`` through the route's circuit breaker: a transport failure or
         a 5xx counts against the upstream; a transport failure answers 502."""
         permit = self._permit(call)
+        started = time.perf_counter()
         try:
             reply = await self._http.send(request, stream=stream)
         except httpx.HTTPError as exc:
@@ -506,6 +507,9 @@ class Gateway:
             raise RefusedRequestError(
                 502, "upstream_unavailable", f"the upstream failed: {type(exc).__name__}"
             ) from exc
+        finally:
+            if self._metrics is not None:  # until the answer's headers, for streams too
+                self._metrics.upstream_seconds.observe(time.perf_counter() - started)
         if reply.status_code >= 500:
             permit.failure()
         else:
