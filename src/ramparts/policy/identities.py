@@ -46,7 +46,11 @@ from ramparts.policy.identity_types import (
     emit,
     utc,
 )
-from ramparts.store.engine import begin_write, failure_reason, recorded_or_undone, redact_url
+from ramparts.store.engine import (
+    begin_write,
+    recorded_or_undone,
+    store_error,
+)
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import identities, identity_api_keys
 
@@ -104,10 +108,6 @@ class Identities:
         # UTC on the way in: SQLite keeps wall-clock text without an offset.
         return self._clock.now().astimezone(UTC)
 
-    def _error(self, what: str, exc: sa.exc.SQLAlchemyError) -> StoreError:
-        reason = failure_reason(exc, self._engine.url)
-        return StoreError(f"{what} in {redact_url(self._engine.url)} failed: {reason}")
-
     # -- reading ------------------------------------------------------------------
 
     def get(self, name: str) -> Identity:
@@ -116,7 +116,7 @@ class Identities:
             with self._engine.connect() as conn:
                 return self._find(conn, name)
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"reading identity {name!r}", exc) from exc
+            raise store_error(self._engine, f"reading identity {name!r}", exc) from exc
 
     def list(self) -> builtins.list[Identity]:
         """Every identity, revoked ones included, by name."""
@@ -125,7 +125,7 @@ class Identities:
             with self._engine.connect() as conn:
                 return [_identity(row) for row in conn.execute(query).mappings()]
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("listing identities", exc) from exc
+            raise store_error(self._engine, "listing identities", exc) from exc
 
     def keys(self, name: str) -> builtins.list[ApiKeyInfo]:
         """The API keys of ``name``, oldest first (expired and revoked ones included)."""
@@ -140,7 +140,7 @@ class Identities:
                 self._find(conn, name)
                 return [_key_info(row) for row in conn.execute(query).mappings()]
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"reading the keys of {name!r}", exc) from exc
+            raise store_error(self._engine, f"reading the keys of {name!r}", exc) from exc
 
     def _find(self, conn: sa.Connection, name: str) -> Identity:
         row = conn.execute(sa.select(identities).where(identities.c.name == name)).mappings()
@@ -198,7 +198,7 @@ class Identities:
                 )
                 key_id, api_key = self._insert_key(conn, identity.id, now)
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"creating identity {name!r}", exc) from exc
+            raise store_error(self._engine, f"creating identity {name!r}", exc) from exc
 
         def undo(conn: sa.Connection) -> None:
             conn.execute(identity_api_keys.delete().where(identity_api_keys.c.key_id == key_id))
@@ -218,7 +218,7 @@ class Identities:
                 identity = self._active(conn, name)
                 key_id, api_key = self._insert_key(conn, identity.id, now)
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"adding a key to {name!r}", exc) from exc
+            raise store_error(self._engine, f"adding a key to {name!r}", exc) from exc
 
         def undo(conn: sa.Connection) -> None:
             conn.execute(identity_api_keys.delete().where(identity_api_keys.c.key_id == key_id))
@@ -255,7 +255,7 @@ class Identities:
                 conn.execute(identity_api_keys.update().where(longer).values(expires_at=until))
                 key_id, api_key = self._insert_key(conn, identity.id, now)
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"rotating the keys of {name!r}", exc) from exc
+            raise store_error(self._engine, f"rotating the keys of {name!r}", exc) from exc
 
         def undo(conn: sa.Connection) -> None:
             conn.execute(identity_api_keys.delete().where(keys.key_id == key_id))
@@ -332,7 +332,7 @@ class Identities:
                     .values(revoked_at=now)
                 ).rowcount
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"revoking identity {name!r}", exc) from exc
+            raise store_error(self._engine, f"revoking identity {name!r}", exc) from exc
         identity = replace(identity, disabled_at=identity.disabled_at or now)
         if self._revocations is not None:
             try:
@@ -367,7 +367,7 @@ class Identities:
             with self._engine.connect() as conn:
                 row = conn.execute(query).mappings().first()
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("looking up an API key", exc) from exc
+            raise store_error(self._engine, "looking up an API key", exc) from exc
         if row is None:
             raise AuthenticationError(Rejection.UNKNOWN_KEY, f"no API key with id {key_id}")
         self._hasher.check(api_key, row["key_hash"])

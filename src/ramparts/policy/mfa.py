@@ -32,8 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ramparts.core.interface import Clock, EventSink
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import MfaError, emit
-from ramparts.store.engine import begin_write, failure_reason, recorded_or_undone, redact_url
-from ramparts.store.interface import StoreError
+from ramparts.store.engine import begin_write, recorded_or_undone, store_error
 from ramparts.store.schema import identity_mfa
 
 __all__ = ["DIGITS", "INTERVAL", "SEALING_KEY_BYTES", "Enrollment", "MfaError", "SecondFactors"]
@@ -100,10 +99,6 @@ class SecondFactors:
     def _now(self) -> datetime:
         return self._clock.now().astimezone(UTC)
 
-    def _error(self, what: str, exc: sa.exc.SQLAlchemyError) -> StoreError:
-        reason = failure_reason(exc, self._engine.url)
-        return StoreError(f"{what} in {redact_url(self._engine.url)} failed: {reason}")
-
     # -- sealing ------------------------------------------------------------------
 
     def _seal(self, principal_id: str, secret: str) -> bytes:
@@ -130,7 +125,7 @@ class SecondFactors:
             with self._engine.connect() as conn:
                 rows = conn.execute(sa.select(identity_mfa.c.principal_id)).all()
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("listing second factors", exc) from exc
+            raise store_error(self._engine, "listing second factors", exc) from exc
         return frozenset(row.principal_id for row in rows)
 
     # -- enrolling and removing ---------------------------------------------------
@@ -161,7 +156,9 @@ class SecondFactors:
                     )
                 )
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"enrolling a second factor for {principal_id!r}", exc) from exc
+            raise store_error(
+                self._engine, f"enrolling a second factor for {principal_id!r}", exc
+            ) from exc
         details = {"principal_id": principal_id, "replaced": previous is not None}
         self._audited(actor, "identity.mfa.enroll", principal_id, now, details,
                       self._restore(principal_id, previous))  # fmt: skip
@@ -179,7 +176,9 @@ class SecondFactors:
                     raise MfaError(f"no second factor is enrolled for {principal_id!r}")
                 conn.execute(identity_mfa.delete().where(where))
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"removing the second factor of {principal_id!r}", exc) from exc
+            raise store_error(
+                self._engine, f"removing the second factor of {principal_id!r}", exc
+            ) from exc
         self._audited(actor, "identity.mfa.remove", principal_id, now,
                       {"principal_id": principal_id},
                       self._restore(principal_id, previous))  # fmt: skip
@@ -224,7 +223,9 @@ class SecondFactors:
             with self._engine.connect() as conn:
                 return conn.execute(query).first() is not None
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"reading the second factor of {principal_id!r}", exc) from exc
+            raise store_error(
+                self._engine, f"reading the second factor of {principal_id!r}", exc
+            ) from exc
 
     def verify(self, principal_id: str, code: str) -> None:
         """Return if ``code`` is a fresh code of ``principal_id``; raise :class:`MfaError` if not.
@@ -280,4 +281,6 @@ class SecondFactors:
                 if updated.rowcount != 1:
                     raise replayed
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error(f"checking the second factor of {principal_id!r}", exc) from exc
+            raise store_error(
+                self._engine, f"checking the second factor of {principal_id!r}", exc
+            ) from exc

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ramparts.core.interface import Clock
 from ramparts.policy.identity_types import AuthenticationError, Rejection, RevocationKind
-from ramparts.store.engine import begin_write, failure_reason, redact_url
+from ramparts.store.engine import begin_write, store_error
 from ramparts.store.interface import StoreError
 from ramparts.store.redis import RedisAdapter
 from ramparts.store.schema import token_revocations
@@ -43,10 +43,6 @@ class SqlRevocations:
         self._engine = engine
         self._clock = clock
 
-    def _error(self, what: str, exc: sa.exc.SQLAlchemyError) -> StoreError:
-        reason = failure_reason(exc, self._engine.url)
-        return StoreError(f"{what} in {redact_url(self._engine.url)} failed: {reason}")
-
     def revoke(self, kind: RevocationKind, value: str, until: datetime) -> None:
         """Deny ``value`` until ``until`` (an earlier end is extended, never shortened)."""
         now = self._clock.now().astimezone(UTC)
@@ -68,7 +64,7 @@ class SqlRevocations:
                         .values(expires_at=until)
                     )
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("recording a revocation", exc) from exc
+            raise store_error(self._engine, "recording a revocation", exc) from exc
 
     def check(self, jti: str, subject: str) -> None:
         """Raise :class:`AuthenticationError` if the token or its subject is revoked."""
@@ -85,7 +81,7 @@ class SqlRevocations:
             with self._engine.connect() as conn:
                 kinds = {RevocationKind(k) for k in conn.execute(query).scalars()}
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("reading the revocation list", exc) from exc
+            raise store_error(self._engine, "reading the revocation list", exc) from exc
         if RevocationKind.IDENTITY in kinds:
             raise _rejected(RevocationKind.IDENTITY, subject)
         if RevocationKind.TOKEN in kinds:

@@ -40,6 +40,7 @@ __all__ = [
     "ping",
     "recorded_or_undone",
     "redact_url",
+    "store_error",
 ]
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -194,6 +195,13 @@ def begin_write(engine: sa.Engine) -> Iterator[sa.Connection]:
             conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():
             yield conn
+
+
+def store_error(engine: sa.Engine, what: str, exc: sa.exc.SQLAlchemyError) -> StoreError:
+    """The one-line error for a failed ``what`` (``"reading scan runs"``) on ``engine``:
+    the database named without its password, the driver's reason without SQL."""
+    reason = failure_reason(exc, engine.url)
+    return StoreError(f"{what} in {redact_url(engine.url)} failed: {reason}")
 
 
 def recorded_or_undone(

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import sqlalchemy as sa
 
-from ramparts.store.engine import begin_write, failure_reason, redact_url
+from ramparts.store.engine import begin_write, redact_url, store_error
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import posture_runs
 
@@ -38,10 +38,6 @@ class PostureRunStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-
-    def _error(self, what: str, exc: sa.exc.SQLAlchemyError) -> StoreError:
-        reason = failure_reason(exc, self._engine.url)
-        return StoreError(f"{what} in {redact_url(self._engine.url)} failed: {reason}")
 
     def record(
         self,
@@ -73,7 +69,7 @@ class PostureRunStore:
             with begin_write(self._engine) as conn:
                 conn.execute(posture_runs.insert().values(**values))
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("recording a posture run", exc) from exc
+            raise store_error(self._engine, "recording a posture run", exc) from exc
         return run
 
     def latest(self, target: str) -> PostureRun | None:
@@ -88,7 +84,7 @@ class PostureRunStore:
             with self._engine.connect() as conn:
                 row = conn.execute(query).mappings().first()
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("reading posture runs", exc) from exc
+            raise store_error(self._engine, "reading posture runs", exc) from exc
         if row is None:
             return None
         try:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from ramparts.errors import InputError
-from ramparts.store.engine import begin_write, failure_reason, redact_url
+from ramparts.store.engine import begin_write, redact_url, store_error
 from ramparts.store.interface import ScanRunRecord, StoreError
 from ramparts.store.schema import scan_runs
 
@@ -45,10 +45,6 @@ class ScanRunStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def _error(self, what: str, exc: sa.exc.SQLAlchemyError) -> StoreError:
-        reason = failure_reason(exc, self._engine.url)
-        return StoreError(f"{what} in {redact_url(self._engine.url)} failed: {reason}")
-
     def record(self, run: ScanRunRecord) -> None:
         """Store ``run``; returns once the row is committed (an existing id is refused)."""
         values = {
@@ -66,7 +62,7 @@ class ScanRunStore:
             with begin_write(self._engine) as conn:
                 conn.execute(scan_runs.insert().values(**values))
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("recording a scan run", exc) from exc
+            raise store_error(self._engine, "recording a scan run", exc) from exc
 
     def latest(self, target: str) -> ScanRunRecord | None:
         """The newest run of ``target``, or ``None`` when it was never recorded."""
@@ -84,7 +80,7 @@ class ScanRunStore:
             with self._engine.connect() as conn:
                 rows = conn.execute(query.limit(limit)).mappings().all()
         except sa.exc.SQLAlchemyError as exc:
-            raise self._error("reading scan runs", exc) from exc
+            raise store_error(self._engine, "reading scan runs", exc) from exc
         try:
             return [_from_row(row) for row in rows]
         except (InputError, ValueError, TypeError) as exc:
