@@ -199,7 +199,7 @@ class _State:
 def _read_state(state: AppState, settings: Settings) -> _State:
     """The registry, identities and audit log of the state database, read-only."""
     from ramparts.audit.interface import LogIntegrityError  # noqa: PLC0415
-    from ramparts.cli.audit_cmd import open_log, verify_log, worm_target  # noqa: PLC0415
+    from ramparts.cli.audit_cmd import open_log, verify_log  # noqa: PLC0415
     from ramparts.cli.control import ControlPlane  # noqa: PLC0415
     from ramparts.errors import AuditError  # noqa: PLC0415
     from ramparts.posture.assess import IdentityInput  # noqa: PLC0415
@@ -251,7 +251,7 @@ def _read_state(state: AppState, settings: Settings) -> _State:
             verified=verified,
             detail=detail,
             checkpoints=len(notes),
-            worm=worm_target(settings) is not None,
+            worm=settings.audit.worm_dir is not None or settings.audit.worm_s3_bucket is not None,
             retention_days=settings.audit.retention_days,
         )
     digests = frozenset(v.digest for v in versions)
