@@ -26,7 +26,7 @@ from ramparts.core.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from ramparts.errors import InputError
+from ramparts.errors import AuditError, InputError
 from ramparts.store import create_engine, upgrade
 
 
@@ -367,3 +367,49 @@ def test_events_json_cannot_state_are_refused_alone(log: AuditLog) -> None:
     with pytest.raises(InputError, match="cannot be recorded as JSON"):
         log.append(event(1, score=float("nan")))
     assert log.append(event(2)).index == 0
+
+
+def test_one_batch_seals_for_new_known_and_erased_subjects(
+    log: AuditLog, signer: NoteSigner
+) -> None:
+    log.append(event(1, subject="known", prompt="first"))
+    log.append(event(2, subject="erased", prompt="gone"))
+    log.erase("erased")
+    log.append_many(
+        [
+            event(3, subject="known", prompt="second"),
+            event(4, subject="erased", prompt="after erasure"),
+            event(5, subject="new", prompt="hello"),
+            event(6, subject="new", response="again"),
+        ]
+    )
+    opened = [log.reveal(log.get(i))["details"] for i in range(6)]
+    assert [d.get("prompt", d.get("response")) for d in opened] == [
+        "first",
+        "[erased]",
+        "second",
+        "after erasure",
+        "hello",
+        "again",
+    ]
+    assert verify(log, signer) == 6
+
+
+def test_a_failing_database_is_an_audit_error_and_nothing_is_acknowledged(
+    log: AuditLog, engine: sa.Engine
+) -> None:
+    import asyncio  # noqa: PLC0415
+
+    fill(log, 3)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_subject_keys"))
+    with pytest.raises(AuditError, match=r"could not record the event: .*audit_subject_keys"):
+        log.append(event(3, subject="cust-1", prompt="hello"))
+    with pytest.raises(AuditError, match="could not record the event"):
+        asyncio.run(log.append_async(event(4, subject="cust-1", prompt="hello")))
+    assert log.size() == 3
+    assert log.append(event(5)).index == 3  # events without personal data still go in
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_checkpoints"))
+    with pytest.raises(AuditError, match="checkpoint could not be written"):
+        log.checkpoint()
