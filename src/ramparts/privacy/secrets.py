@@ -307,13 +307,15 @@ class _KeywordLines:
         keywords here is skipped without building its windows)."""
         if automaton is not None:
             self._all_at_once(automaton)
-            self.present = frozenset(w for w, hits in self._cache.items() if hits)
+            self.present = frozenset(self._cache)
 
     def _all_at_once(self, automaton: Any) -> None:
-        """Every keyword's hits in one Aho-Corasick pass (instead of one search each)."""
-        low = self._low
-        for word in automaton.values():
-            self._cache[word] = []
+        """Every keyword's hits in one Aho-Corasick pass (instead of one search each).
+
+        Only keywords that occur get an entry (a text holds a few of the ~140), and each
+        one's hits come in order of position, as the automaton reports them by end.
+        """
+        low, cache = self._low, self._cache
         line_start, line_end = 0, -1
         for end, word in automaton.iter(low):
             pos = end - len(word) + 1
@@ -321,15 +323,18 @@ class _KeywordLines:
                 line_start = low.rfind("\n", 0, pos) + 1
                 found = low.find("\n", pos)
                 line_end = len(low) if found < 0 else found
-            self._cache[word].append((pos, line_start, line_end))
-        for hits in self._cache.values():
-            hits.sort()
+            hits = cache.get(word)
+            if hits is None:
+                cache[word] = hits = []
+            hits.append((pos, line_start, line_end))
 
     def _hits(self, word: str) -> list[tuple[int, int, int]]:
         """``(position, line start, line end)`` of every occurrence of ``word``."""
         cached = self._cache.get(word)
         if cached is not None:
             return cached
+        if self.present is not None:
+            return []  # the automaton found every keyword that occurs
         low, hits = self._low, []
         pos = low.find(word)
         while pos >= 0:
@@ -408,11 +413,11 @@ class SecretDetector:
     def detect(self, text: str) -> list[Detection]:
         """Every credential in ``text``, ordered by position, overlaps resolved."""
         lines = _KeywordLines(_lowered(text), self._automaton)
-        found: list[Detection] = []
-        taken = Claims(redaction_spans(text))
         present = lines.present
         if present is not None and not present:
             return []  # no rule's keyword occurs: the common case of ordinary text
+        found: list[Detection] = []
+        taken = Claims(redaction_spans(text))
         for compiled in self._rules:
             rule = compiled.rule
             if present is not None and present.isdisjoint(rule.keywords):
