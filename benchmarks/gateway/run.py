@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/gateway/run.py [--requests 2000] [--concurrency 1,8,32,64]
         [--stream-requests 200] [--no-litellm] [--no-pin] [--baseline TREE]
-        [--state-dir DIR] [--profile DIR]
+        [--baseline-python PYTHON] [--state-dir DIR] [--profile DIR]
 
 Every server is its own process on a loopback port:
 
@@ -18,7 +18,9 @@ Every server is its own process on a loopback port:
   ``mock`` to the mock as an OpenAI-compatible upstream, a master key and no database.
   If it does not install or start, ramparts is measured alone and the reason printed;
 - with ``--baseline TREE``, the default-guards gateway once more from another checkout's
-  ``src`` (``baseline-default``), to measure a change against what it changes.
+  ``src`` (``baseline-default``), to measure a change against what it changes;
+  ``--baseline-python`` runs it under another interpreter (a virtualenv with other
+  packages: without uvloop and httptools, uvicorn falls back to asyncio and h11).
 
 The load generator (asyncio and httpx, in this process) sends a fixed number of
 requests per concurrency level to each target, levels interleaved across targets, after
@@ -306,6 +308,7 @@ def ramparts_gateway(
     profile: Path | None = None,
     src: Path = ROOT / "src",
     state_root: Path | None = None,
+    python: str = sys.executable,
 ) -> Iterator[Target]:
     """``ramparts gateway`` (from ``src``) over a fresh state folder (under
     ``state_root``, else beside its configuration), with its own identity."""
@@ -321,10 +324,10 @@ def ramparts_gateway(
     if key is None:
         raise StartError(f"no API key in the output of ramparts identity create:\n{out}")
     port = free_port()
-    python = [sys.executable]
+    run = [python]
     if profile is not None:
-        python += ["-m", "cProfile", "-o", str(profile / f"{name}.prof")]
-    cmd = [*python, "-m", "ramparts", "gateway", "--config", str(config), "--port", str(port)]
+        run += ["-m", "cProfile", "-o", str(profile / f"{name}.prof")]
+    cmd = [*run, "-m", "ramparts", "gateway", "--config", str(config), "--port", str(port)]
     env = {"RAMPARTS_STATE_DIR": str(state), "PYTHONPATH": str(src)}
     base = f"http://127.0.0.1:{port}"
     with started(name, cmd, ready=f"{base}/healthz", folder=home, env=env, cpus=cpus) as svc:
@@ -557,6 +560,12 @@ def main() -> int:
         "(e.g. `git archive HEAD | tar -x -C TREE`) as baseline-default",
     )
     parser.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        metavar="PYTHON",
+        help="the interpreter of baseline-default (default: this one)",
+    )
+    parser.add_argument(
         "--state-dir",
         type=Path,
         metavar="DIR",
@@ -602,7 +611,7 @@ def main() -> int:
             targets.append(stack.enter_context(
                 ramparts_gateway("baseline-default", folder, upstream, guards_off=False,
                                  cpus=proxy_cpus, src=args.baseline.resolve() / "src",
-                                 state_root=state_root)
+                                 state_root=state_root, python=args.baseline_python)
             ))  # fmt: skip
         if not args.no_litellm:
             try:
@@ -627,7 +636,8 @@ def main() -> int:
                       flush=True)  # fmt: skip
         litellm_version = _litellm_version() if any(t.name == "litellm" for t in targets) else ""
     print()
-    print(machine(ROOT, ("httpx", "uvicorn", "h11", "SQLAlchemy", "cryptography")) +
+    print(machine(ROOT, ("httpx", "uvicorn", "httptools", "uvloop", "h11", "SQLAlchemy",
+                         "cryptography")) +
           (f", LiteLLM {litellm_version}" if litellm_version else ""))  # fmt: skip
     print(f"{args.requests} requests per level and target ({args.stream_requests} streamed), "
           f"after {args.warmup}+ uncounted; "
