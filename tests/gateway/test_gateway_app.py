@@ -295,3 +295,47 @@ def test_metrics_time_the_upstream(front: Front) -> None:
         if line.startswith("ramparts_gateway_upstream_seconds_count")
     )  # fmt: skip
     assert float(count.split()[-1]) >= 1
+
+
+class _Proxy:
+    """Stands in for an HTTP proxy: takes absolute-form requests, answers as the model."""
+
+    def __init__(self) -> None:
+        self.model = MockUpstream()
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.seen.append(scope["path"])
+            path = scope["path"]
+            if "://" in path:  # h11 leaves the absolute form in the path
+                path = "/" + path.split("://", 1)[1].partition("/")[2]
+            scope = {**scope, "path": path}
+        await self.model(scope, receive, send)
+
+
+def test_a_proxy_named_in_the_environment_carries_upstream_calls(
+    tmp_path: Path, serve: Callable[[Any], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = _Proxy()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", serve(proxy))
+    state = AppState(environ={"RAMPARTS_STATE_DIR": str(tmp_path / "state")})
+    # Nothing listens at the route's own address: only the proxy can answer.
+    config = GatewayConfig(routes=(Route("default", "http://127.0.0.1:9/v1"),))
+    url = serve(build_gateway(state, config, []))
+    people = wiring(state)
+    key = people.identities.create("app", ["model-consumer"], teams=["fraud"]).api_key
+    people.close()
+    response = httpx.post(
+        url + CHAT,
+        json={"model": "mock", "messages": [{"role": "user", "content": "via the proxy"}]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+        trust_env=False,  # this client goes straight to the gateway
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "You said: via the proxy"
+    assert proxy.seen
+    assert proxy.seen[-1].endswith("/v1/chat/completions")

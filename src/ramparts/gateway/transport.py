@@ -4,10 +4,10 @@ httpx's default transport (httpcore over anyio) cost a median 2.1 ms of CPU per
 proxied request on the reference machine, more than the gateway's own checks, and keeps
 at most 20 idle connections, so that under more concurrent requests than that it opens
 and closes upstream connections all the time. This one speaks the little of HTTP/1.1
-an OpenAI-compatible upstream needs, in a median 0.6 ms, behind the same
-``httpx.AsyncClient`` (its request and response objects, content decoding and timeouts
-stay as they are; httpx mounts the proxies named in the environment only on its own
-transports, so :mod:`ramparts.gateway.app` keeps httpx's transport when there are some):
+an OpenAI-compatible upstream needs, in a median 0.6 ms. It is an httpx transport, so
+httpx's request and response objects, content decoding and timeouts stay as they are;
+:mod:`ramparts.gateway.app` calls it directly, without httpx's client, and keeps httpx's
+client and transports when the environment names proxies (httpx mounts them only there):
 
 - a keep-alive pool per origin (scheme, host, port), at most ``max_connections`` in use
   at once and as many kept idle; an idle connection is closed after
