@@ -42,6 +42,7 @@ import httpx
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, ModelVersions, Outcome
 from ramparts.errors import AuditError, RampartsError
+from ramparts.gateway.asgi import read_body
 from ramparts.gateway.breaker import CircuitBreakers, CircuitOpenError, Permit
 from ramparts.gateway.config import GatewayConfig, Route
 from ramparts.gateway.interface import (
@@ -338,7 +339,7 @@ class Gateway:
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], call: _Call
     ) -> None:
         who = call.who = self._who(scope, headers)
-        raw = await _read_body(receive, self._config.max_body_bytes)
+        raw = await read_body(receive, self._config.max_body_bytes)
         generic = call.route.kind == "json"
         if generic or call.operation != "/models":
             call.body = _parse(raw)
@@ -827,24 +828,6 @@ def _parse(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise RefusedRequestError(400, "invalid_request", "the body must be a JSON object")
     return body
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise RefusedRequestError(400, "invalid_request", "the client went away")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise RefusedRequestError(
-                413, "request_too_large", f"the body is larger than {limit} bytes"
-            )
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _send_bytes(

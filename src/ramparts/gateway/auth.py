@@ -49,6 +49,7 @@ from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, Outcome
 from ramparts.core.types import Principal, PrincipalKind
 from ramparts.errors import AuditError, ConfigError
+from ramparts.gateway.asgi import read_body
 from ramparts.gateway.interface import (
     AuditSink,
     Authenticated,
@@ -962,21 +963,12 @@ class _Grant:
 
 
 async def _read_form(receive: Receive) -> dict[str, str]:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _OAuthError(400, "invalid_request", "the client went away")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > _MAX_FORM:
-            raise _OAuthError(413, "invalid_request", "the request body is too large")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
     try:
-        pairs = parse_qsl(b"".join(chunks).decode("ascii"), keep_blank_values=True,
+        body = await read_body(receive, _MAX_FORM)
+    except RefusedRequestError as exc:  # in RFC 6749's words: every such error is this one
+        raise _OAuthError(exc.status, "invalid_request", str(exc)) from exc
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True,
                           max_num_fields=_MAX_FIELDS, errors="strict")  # fmt: skip
     except (UnicodeDecodeError, ValueError) as exc:
         raise _OAuthError(400, "invalid_request", "the body is not a valid form") from exc
