@@ -404,6 +404,12 @@ class SecretDetector:
     def __init__(self, rules: Iterable[SecretRule] = RULES) -> None:
         self._rules = [_Compiled(rule) for rule in rules]
         self._automaton = _automaton({w for c in self._rules for w in c.rule.keywords})
+        self._by_word: dict[str, list[int]] = {}
+        """Each keyword's rules (positions in priority order): with the automaton, only
+        the rules of the keywords a text holds are looked at."""
+        for position, compiled in enumerate(self._rules):
+            for word in compiled.rule.keywords:
+                self._by_word.setdefault(word, []).append(position)
 
     @property
     def rules(self) -> tuple[SecretRule, ...]:
@@ -418,10 +424,13 @@ class SecretDetector:
             return []  # no rule's keyword occurs: the common case of ordinary text
         found: list[Detection] = []
         taken = Claims(redaction_spans(text))
-        for compiled in self._rules:
+        candidates = (
+            self._rules
+            if present is None
+            else [self._rules[i] for i in sorted({i for w in present for i in self._by_word[w]})]
+        )
+        for compiled in candidates:
             rule = compiled.rule
-            if present is not None and present.isdisjoint(rule.keywords):
-                continue
             windows = lines.windows(rule.keywords)
             if not windows:
                 continue
