@@ -99,6 +99,7 @@ def test_a_normal_request_is_proxied_and_audited(front: Front) -> None:
     assert response.headers["x-request-id"]
     forwarded = front.upstream.requests[-1]
     assert "authorization" not in forwarded["headers"]  # the client's key stays here
+    assert forwarded["headers"]["user-agent"].startswith("ramparts-gateway/")
     # With a token instead of an API key.
     assert front.chat(front.keys["token"], "hi").status_code == 200
     log = wiring(front.state).sink

@@ -13,6 +13,7 @@ to a write-once folder when one is configured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -196,11 +197,13 @@ class AuditLog:
         signed: Checkpoint | None = None
         dialect = self._engine.dialect
         try:
-            with begin_write(self._engine) as conn:
-                # The driver's own cursor in SQLAlchemy's transaction: statement building,
-                # caching and result wrapping cost more than the statements themselves on
-                # this, the hot path of the log (three to five statements per batch).
-                cursor = conn.connection.cursor()
+            # The driver's own cursor in SQLAlchemy's transaction: statement building,
+            # caching and result wrapping cost more than the statements themselves on
+            # this, the hot path of the log (three to five statements per batch).
+            with (
+                begin_write(self._engine) as conn,
+                contextlib.closing(conn.connection.cursor()) as cursor,
+            ):
                 sql = _statements(dialect.name)
                 acc, last = _lock_head(cursor, sql)
                 now = self._clock.now()
@@ -274,8 +277,12 @@ class AuditLog:
             raise AuditError("no checkpoint signing key is configured")
         dialect = self._engine.dialect
         try:
-            with self._write_lock, begin_write(self._engine) as conn:
-                acc, last = _lock_head(conn.connection.cursor(), _statements(dialect.name))
+            with (
+                self._write_lock,
+                begin_write(self._engine) as conn,
+                contextlib.closing(conn.connection.cursor()) as cursor,
+            ):
+                acc, last = _lock_head(cursor, _statements(dialect.name))
                 if acc.size == 0 or last >= acc.size:
                     return None
                 signed = self._signer.sign(acc.size, acc.root())

@@ -39,6 +39,7 @@ from urllib.request import getproxies
 
 import httpx
 
+from ramparts._version import __version__
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, ModelVersions, Outcome
 from ramparts.errors import AuditError, RampartsError
@@ -485,7 +486,11 @@ class Gateway:
     # -- upstream ------------------------------------------------------------------
 
     def _upstream_headers(self, headers: dict[str, str], call: _Call) -> dict[str, str]:
-        out = {"content-type": "application/json", "x-request-id": call.request_id}
+        out = {
+            "content-type": "application/json",
+            "user-agent": _USER_AGENT,
+            "x-request-id": call.request_id,
+        }
         if "accept" in headers:
             out["accept"] = headers["accept"]
         if call.route.upstream_key:
@@ -799,6 +804,7 @@ def _proxy_client() -> httpx.AsyncClient | None:
     return None
 
 
+_USER_AGENT = f"ramparts-gateway/{__version__}"
 _KNOWN_URLS = 256
 """Upstream URLs kept parsed (a route's few operations; JSON routes may forward more)."""
 
