@@ -134,12 +134,6 @@ def _state_in_use(settings: Settings) -> bool:
     return (settings.state_dir / "ramparts.db").is_file()
 
 
-def _walk(root: Path, settings: Settings) -> list[Path]:
-    from ramparts.scan.walk import FileEntry, walk  # noqa: PLC0415
-
-    return [entry.path for entry in walk(root, settings.scan) if isinstance(entry, FileEntry)]
-
-
 class _Placeholders(Mapping[str, str]):
     """Every environment variable a gateway.toml names, as a placeholder: posture reads
     the configuration, never the credentials."""
@@ -307,6 +301,7 @@ def _run(state: AppState, args: argparse.Namespace) -> int:
     from ramparts.scan.interface import ScanContext  # noqa: PLC0415
     from ramparts.scan.registry import load  # noqa: PLC0415
     from ramparts.scan.runner import run_scan  # noqa: PLC0415
+    from ramparts.scan.walk import FileEntry, walk  # noqa: PLC0415
 
     root: Path = args.path
     if not root.is_dir():
@@ -324,13 +319,14 @@ def _run(state: AppState, args: argparse.Namespace) -> int:
     )
     settings = dataclasses.replace(settings, scan=scan_settings)
     now = datetime.now(UTC)
+    walked = list(walk(root, scan_settings))  # once, for the scan and the collectors
     progress = DelayedProgress(enabled=not state.quiet, label="posture")
     try:
         report = run_scan(root, load(None), ctx=ScanContext(settings=scan_settings),
-                          target=str(root), progress=progress)  # fmt: skip
+                          target=str(root), progress=progress, walked=walked)  # fmt: skip
     finally:
         progress.close()
-    files = _walk(root, settings)
+    files = [entry.path for entry in walked if isinstance(entry, FileEntry)]
     inventory = discover(root, files=files, settings=scan_settings)
     in_use = _state_in_use(settings)
     read = _read_state(state, settings) if in_use or not args.no_record else _State()

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -190,8 +190,12 @@ def run_scan(
     target: str | None = None,
     clock: Clock | None = None,
     progress: ProgressSink | None = None,
+    walked: Iterable[FileEntry | Skip] | None = None,
 ) -> Report:
     """Scan ``root`` (a file or directory) with ``scanners`` and return the report.
+
+    ``walked`` is ``walk(root, ctx.settings)`` already taken, for a caller that needs
+    the file list as well and should not walk the tree twice.
 
     Raises :class:`ramparts.errors.InputError` if ``root`` cannot be read at all and
     :class:`ramparts.errors.ConfigError` if a scanner's settings are invalid; every
@@ -204,7 +208,7 @@ def run_scan(
     t0 = time.perf_counter()
     acc = _Acc()
     entries: list[FileEntry] = []
-    for entry in walk(root, ctx.settings):
+    for entry in walk(root, ctx.settings) if walked is None else walked:
         if isinstance(entry, Skip):
             acc.skips.append(entry)
         else:
