@@ -352,11 +352,25 @@ class AuditLog:
         """(index, event, leaf hash, tree head) of every entry in order: what verify reads."""
         query = "SELECT idx, event, leaf_hash, root FROM audit_entries ORDER BY idx"
         with self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # The driver's cursor: SQLAlchemy's work per fetched row costs about as
+                # much as verifying the row, and SQLite steps through the rows as they
+                # are fetched, so memory stays bounded without a server-side cursor.
+                raw = conn.connection.cursor()
+                try:
+                    raw.execute(query)
+                    while batch := raw.fetchmany(_READ_BATCH):
+                        for idx, event, leaf, root in batch:
+                            yield idx, event.encode("utf-8"), leaf, root
+                finally:
+                    raw.close()
+                return
             result = conn.execution_options(stream_results=True, max_row_buffer=_READ_BATCH)
-            cursor = result.exec_driver_sql(query)
+            cursor = result.exec_driver_sql(query)  # a server-side cursor on PostgreSQL
             try:
-                for idx, event, leaf, root in cursor:
-                    yield int(idx), event.encode("utf-8"), bytes(leaf), bytes(root)
+                for batch in cursor.partitions(_READ_BATCH):
+                    for idx, event, leaf, root in batch:
+                        yield int(idx), event.encode("utf-8"), bytes(leaf), bytes(root)
             finally:
                 cursor.close()
 
