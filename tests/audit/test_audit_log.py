@@ -413,3 +413,14 @@ def test_a_failing_database_is_an_audit_error_and_nothing_is_acknowledged(
         conn.execute(sa.text("DROP TABLE audit_checkpoints"))
     with pytest.raises(AuditError, match="checkpoint could not be written"):
         log.checkpoint()
+
+
+def test_a_batch_of_more_subjects_than_one_query_looks_up(
+    log: AuditLog, signer: NoteSigner
+) -> None:
+    log.append(event(0, subject="cust-7", prompt="before"))
+    log.append_many([event(i, subject=f"cust-{i}", prompt=f"hello {i}") for i in range(1, 1201)])
+    assert log.reveal(log.get(0))["details"]["prompt"] == "before"
+    assert log.reveal(log.get(7))["details"]["prompt"] == "hello 7"  # cust-7's key again
+    assert log.reveal(log.get(1200))["details"]["prompt"] == "hello 1200"
+    assert verify(log, signer) == 1201

@@ -45,6 +45,8 @@ from ramparts.store.schema import audit_checkpoints, audit_entries, audit_head, 
 __all__ = ["AuditLog"]
 
 _READ_BATCH = 10_000
+_KEYS_PER_QUERY = 500
+"""Subjects looked up per query (a batch may hold thousands; drivers bound parameters)."""
 
 
 @dataclass(eq=False)
@@ -230,20 +232,22 @@ class AuditLog:
         self, cursor: DBAPICursor, sql: _Statements, batch: list[_Pending], stamp: object
     ) -> dict[str, bytes]:
         """The data key of every subject whose fields ``batch`` seals, made where missing:
-        one query for the batch (most batches have one subject, or none)."""
+        one query per 500 subjects of the batch (most batches have one, or none)."""
         wanted = sorted(
             {str(p.document["details"]["subject"]) for p in batch if p.committed is None}
         )
-        if not wanted:
-            return {}
-        marks = ", ".join([sql.mark] * len(wanted))
-        query = f"SELECT subject, data_key FROM audit_subject_keys WHERE subject IN ({marks})"  # noqa: S608 - placeholders only
-        cursor.execute(query, tuple(wanted))
-        found = {str(s): k for s, k in cursor.fetchall()}
+        found: dict[str, bytes | None] = {}
+        for first in range(0, len(wanted), _KEYS_PER_QUERY):
+            part = wanted[first : first + _KEYS_PER_QUERY]
+            marks = ", ".join([sql.mark] * len(part))
+            query = f"SELECT subject, data_key FROM audit_subject_keys WHERE subject IN ({marks})"  # noqa: S608 - placeholders only
+            cursor.execute(query, tuple(part))
+            found.update((str(s), k) for s, k in cursor.fetchall())
         keys: dict[str, bytes] = {}
         for subject in wanted:
-            if found.get(subject) is not None:
-                keys[subject] = bytes(found[subject])
+            known = found.get(subject)
+            if known is not None:
+                keys[subject] = bytes(known)
                 continue
             key = os.urandom(32)
             # Erased before (the row is there, its key gone): new data gets a new key and
