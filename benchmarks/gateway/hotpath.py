@@ -6,7 +6,7 @@
 The gateway is built as ``ramparts gateway`` builds it (:func:`build_gateway` over a fresh
 state folder, an identity of role ``model-consumer``, the audit log in the state
 database), with limits that never refuse. The mock upstream runs in its own process, so
-the upstream client (httpx) does its real work; only uvicorn's HTTP parsing in front of
+the upstream transport does its real work; only uvicorn's HTTP parsing in front of
 the app is left out. ``--concurrency`` requests are in flight at once (asyncio tasks).
 
 It prints the CPU time per request of this process (all threads: the event loop and the
