@@ -5,18 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from ramparts.posture.collect_repo import collect_repository
-from ramparts.posture.interface import Fact
-
-
-def collect(root: Path, files: dict[str, str]) -> dict[str, Fact]:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    walked = sorted(p for p in root.rglob("*") if p.is_file())
-    return {fact.name: fact for fact in collect_repository(root, walked)}
+from posture_repo import collect
 
 
 def tf(kind: str, body: str, name: str = "x") -> dict[str, str]:

@@ -5,24 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from posture_repo import collect
 
 from ramparts.posture.collect_repo import FACT_NAMES, collect_repository
-from ramparts.posture.interface import Fact
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-ai-project"
 MARKER = "<!-- ramparts:template -->"
-
-
-def collect(root: Path, files: dict[str, str | bytes]) -> dict[str, Fact]:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    walked = sorted(p for p in root.rglob("*") if p.is_file())
-    return {fact.name: fact for fact in collect_repository(root, walked)}
 
 
 def matches(value: object, expected: object) -> bool:
