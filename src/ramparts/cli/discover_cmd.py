@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ramparts.cli.output import DelayedProgress
+from ramparts.cli.output import DelayedProgress, add_report_options
 from ramparts.cli.parsing import (
     Parser,
     UsageError,
     add_walk_options,
     existing_path,
-    lower_choice,
     walk_settings,
 )
 from ramparts.cli.state import AppState
@@ -59,22 +58,12 @@ def add_parser(commands: Any) -> None:
         help="a provider that is approved (openai, anthropic, aws-bedrock...; repeatable)",
     )
     add_walk_options(parser)
-    group = parser.add_argument_group("report options")
-    group.add_argument(
-        "-f",
-        "--format",
-        dest="cmd_format",
-        type=lower_choice(FORMATS),
-        metavar="{table,json}",
-        help="table (default) or json",
-    )
-    group.add_argument(
-        "-o",
-        "--output",
-        dest="cmd_output",
-        type=Path,
-        metavar="FILE",
-        help="write the inventory to this file instead of stdout",
+    add_report_options(
+        parser,
+        fail_on=False,
+        formats=FORMATS,
+        format_help="table (default) or json",
+        output_help="write the inventory to this file instead of stdout",
     )
     parser.set_defaults(handler=run)
 

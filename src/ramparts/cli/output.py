@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,16 @@ def echo(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def add_report_options(parser: argparse.ArgumentParser, *, fail_on: bool = True) -> None:
-    """``--format``, ``--output`` and ``--fail-on`` (unless ``fail_on`` is false) on a command.
+def add_report_options(
+    parser: argparse.ArgumentParser,
+    *,
+    fail_on: bool = True,
+    formats: Sequence[str] = FORMATS,
+    format_help: str = FORMAT_HELP,
+    output_help: str = "write the report to this file instead of stdout",
+) -> None:
+    """``--format`` (one of ``formats``), ``--output`` and ``--fail-on`` (unless
+    ``fail_on`` is false) on a command.
 
     The same options exist on ``ramparts`` itself; a value given after the
     subcommand wins, so both ``ramparts -f json scan .`` and ``ramparts scan . -f json``
@@ -44,9 +53,9 @@ def add_report_options(parser: argparse.ArgumentParser, *, fail_on: bool = True)
         "-f",
         "--format",
         dest="cmd_format",
-        type=lower_choice(FORMATS),
-        metavar="{" + ",".join(FORMATS) + "}",
-        help=FORMAT_HELP,
+        type=lower_choice(formats),
+        metavar="{" + ",".join(formats) + "}",
+        help=format_help,
     )
     group.add_argument(
         "-o",
@@ -54,7 +63,7 @@ def add_report_options(parser: argparse.ArgumentParser, *, fail_on: bool = True)
         dest="cmd_output",
         type=Path,
         metavar="FILE",
-        help="write the report to this file instead of stdout",
+        help=output_help,
     )
     if not fail_on:
         return

@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ramparts.cli.output import DelayedProgress, echo, write_report_file
+from ramparts.cli.output import DelayedProgress, add_report_options, echo, write_report_file
 from ramparts.cli.parsing import (
     Parser,
     add_walk_options,
     existing_path,
-    lower_choice,
     walk_settings,
 )
 from ramparts.cli.state import AppState
@@ -62,16 +61,12 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
     )
     posture.add_argument("path", metavar="PATH", type=existing_path, help="repository folder")
-    posture.add_argument(
-        "-f",
-        "--format",
-        dest="cmd_format",
-        type=lower_choice(FORMATS),
-        metavar="{" + ",".join(FORMATS) + "}",
-        help="report format (default: table)",
-    )
-    posture.add_argument(
-        "-o", "--output", dest="cmd_output", type=Path, metavar="FILE", help="write it here"
+    add_report_options(
+        posture,
+        fail_on=False,
+        formats=FORMATS,
+        format_help="report format (default: table)",
+        output_help="write it here",
     )
     posture.add_argument(
         "--fail-under",
