@@ -1,4 +1,5 @@
-"""Fixtures of the registry tests: ``plane``, a served control plane (see registry_plane)."""
+"""Fixtures of the registry tests: ``plane``, a served control plane (see registry_plane),
+and ``cyclonedx``, a validator of the CycloneDX 1.6 JSON schema."""
 
 from __future__ import annotations
 
@@ -8,13 +9,29 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
+from referencing import Registry, Resource
 from registry_plane import BUILDER, PEOPLE, REPOSITORY, CliRun, Plane
 
 from ramparts.cli.identity_cmd import wiring
 from ramparts.cli.serve_cmd import build_app
 from ramparts.cli.state import AppState
 from ramparts.sign.keys import generate_key
+
+SCHEMAS = Path(__file__).parents[1] / "data" / "cyclonedx"
+
+
+@pytest.fixture(scope="session")
+def cyclonedx() -> jsonschema.Draft7Validator:
+    """The CycloneDX 1.6 schema (vendored in tests/data) with the two it references."""
+    resources = []
+    for name in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"):
+        schema = json.loads((SCHEMAS / name).read_text())
+        resources.append((name, Resource.from_contents(schema)))
+    registry: Registry[Any] = Registry().with_resources(resources)
+    schema = json.loads((SCHEMAS / "bom-1.6.SNAPSHOT.schema.json").read_text())
+    return jsonschema.Draft7Validator(schema, registry=registry)
 
 
 @pytest.fixture

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import jsonschema
-import pytest
-from referencing import Registry, Resource
 
 from ramparts.registry.bom import BomOptions, build_bom
 
-SCHEMAS = Path(__file__).parents[1] / "data" / "cyclonedx"
 
-
-@pytest.fixture(scope="module")
-def cdx() -> jsonschema.Draft7Validator:
-    resources = []
-    for name in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"):
-        schema = json.loads((SCHEMAS / name).read_text())
-        resources.append((name, Resource.from_contents(schema)))
-    registry: Registry[Any] = Registry().with_resources(resources)
-    schema = json.loads((SCHEMAS / "bom-1.6.SNAPSHOT.schema.json").read_text())
-    return jsonschema.Draft7Validator(schema, registry=registry)
-
-
-def test_services_and_discovered_datasets(tmp_path: Path, cdx: jsonschema.Draft7Validator) -> None:
+def test_services_and_discovered_datasets(
+    tmp_path: Path, cyclonedx: jsonschema.Draft7Validator
+) -> None:
     (tmp_path / "app.py").write_text(
         "from openai import OpenAI\nimport langchain\nBASE = 'https://api.openai.com/v1'\n"
     )
@@ -34,7 +19,7 @@ def test_services_and_discovered_datasets(tmp_path: Path, cdx: jsonschema.Draft7
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "train.tfrecord").write_bytes(b"\x10\x00\x00\x00" + b"\x00" * 64)
     doc = build_bom(tmp_path, BomOptions(personal_data=False))
-    cdx.validate(doc)
+    cyclonedx.validate(doc)
     services = {s["name"]: s for s in doc["services"]}
     assert set(services) == {"openai", "ollama"}  # langchain is a library, not a service
     assert services["openai"]["endpoints"] == ["https://api.openai.com"]
