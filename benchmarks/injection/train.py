@@ -11,7 +11,7 @@ checkout, editable) and re-runs itself there; then:
    (:mod:`hardneg`) and the standard library's docstrings;
 2. featurises the primary view of :func:`ramparts.guard.normalize.normalize` of every
    text with :func:`ramparts.guard.classifier.features` (exactly what runs at
-   inference);
+   inference): words, pairs of adjacent words and the character 4-grams of each word;
 3. for each C of ``--c-grid``: fits a logistic regression (liblinear, balanced class
    weights, seeded) on the training split, keeps the ``--top`` heaviest weights, and
    picks the lowest cut-off on the validation split at which rules+classifier flag at
@@ -147,7 +147,8 @@ def model_bytes(
     vocabulary = sorted(weights)
     doc = {
         "format": FORMAT,
-        "features": {"word_ngrams": list(spec.word_ngrams), "prefix": spec.prefix},
+        "features": {"word_ngrams": list(spec.word_ngrams), "prefix": spec.prefix}
+        | ({"chars": spec.chars} if spec.chars else {}),
         "intercept": round(intercept, 6),
         "shrink": shrink,
         "metadata": metadata,
@@ -167,7 +168,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Cut-word features (--prefix 5) were measured: a little more recall on some
     # corpora, many more false positives on hard negatives ("ignorer", "ignora").
     parser.add_argument("--prefix", type=int, default=0, help="letters kept of cut words (0: off)")
-    parser.add_argument("--shrink", type=float, default=0.0, help="added to squared lengths")
+    # The shipped model: character 4-grams of words beside the words and word pairs
+    # (3- and 5-grams measured less recall, or more false positives), and a shrinkage
+    # of 1500, which validation preferred to 0 and 500 (mean attack recall 0.961
+    # against 0.955 and 0.954).
+    parser.add_argument("--shrink", type=float, default=1500.0, help="added to squared lengths")
+    parser.add_argument("--chars", type=int, default=4, help="character n-grams of words (0: off)")
     parser.add_argument("--no-write", action="store_true", help="evaluate only; write nothing")
     args = parser.parse_args(argv)
 
@@ -200,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, rows in by_split.items():
         print(f"{name}: {len(rows)} texts")
 
-    spec = FeatureSpec(word_ngrams=(1, 2), prefix=args.prefix)
+    spec = FeatureSpec(word_ngrams=(1, 2), prefix=args.prefix, chars=args.chars)
     index = {id(s): i for i, s in enumerate(samples)}
     views = [normalize(s.text) for s in samples]
     feats = [featurise(v.text, spec) for v in views]
@@ -354,7 +360,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "versions": versions,
         "max_fpr_on_validation": args.max_fpr,
         "classifier": {
-            "features": {"word_ngrams": [1, 2], "prefix": args.prefix, "shrink": args.shrink},
+            "features": {
+                "word_ngrams": [1, 2],
+                "prefix": args.prefix,
+                "chars": args.chars,
+                "shrink": args.shrink,
+            },
             "vocabulary": len(full_vocab),
             "weights_kept": len(weights),
             "C": c_best,
@@ -410,15 +421,16 @@ def _kilobyte_texts(texts: Sequence[str], count: int = 60, size: int = 1024) -> 
 
 LIMITS = [
     (
-        "A bag of words: it reads vocabulary, not intent. Benign texts that talk like attacks "
-        "can score high: short everyday prompts ('How are you?'), corrections ('Sorry, ignore "
-        "the above, I meant Tuesday.'), 'Enter developer mode.' and word salad made of "
-        "trigger words do; attacks in words it has not seen (metaphor, a new persona, a "
-        "story) can score low. This is why InjectionGuard() does not run it by default."
+        "A bag of words and word pieces: it reads vocabulary, not intent. Benign texts that "
+        "talk like attacks can score high: short everyday prompts ('Who are you?' 0.89, 'You "
+        "are now a pirate.' 0.77), 'Enter developer mode.' and word salad made of trigger "
+        "words do; attacks in words it has not seen (metaphor, a new persona, a story) can "
+        "score low. This is why InjectionGuard() does not run it by default."
     ),
     (
-        "English-centred: other languages rely mostly on the rules' translations; the held-out "
-        "multilingual set is its weakest (below the TF-IDF baseline there; see the metrics)."
+        "English-centred: other languages rely mostly on the rules' translations and on "
+        "word pieces shared with English; the held-out multilingual set is its weakest "
+        "(about half caught, a little above the TF-IDF baseline; see the metrics)."
     ),
     (
         "Harmful requests without injected instructions (how to make a weapon) are not its "
@@ -500,8 +512,11 @@ def _card(
         "task": "binary: does a text (prompt, tool output, document) carry injected instructions "
         "or a jailbreak",
         "architecture": "logistic regression over binary TF-IDF features (word 1-2-grams"
-        + (f" and {model.spec.prefix}-letter word pieces" if model.spec.prefix else "")
-        + "), unit length over the model's vocabulary; pure-Python inference on the "
+        + (f", {model.spec.prefix}-letter word pieces" if model.spec.prefix else "")
+        + (f", character {model.spec.chars}-grams of words" if model.spec.chars else "")
+        + f"), unit length over the model's vocabulary (plus {model.shrink:g} under the "
+        "square root, so that texts with few features stay nearer the intercept); "
+        "pure-Python inference on the "
         "text and decoded views of the guard's normalisation",
         "training_command": COMMAND,
         "seed": report_seed(),

@@ -50,7 +50,7 @@ def test_the_shipped_model_loads_and_is_small() -> None:
     model = load_model()
     assert model.weights
     assert model.weights.keys() == model.idf.keys()
-    assert model.spec == FeatureSpec(word_ngrams=(1, 2), prefix=model.spec.prefix)
+    assert model.spec == FeatureSpec(word_ngrams=(1, 2), prefix=0, chars=4)
     assert len(model_blob()) < 1_000_000
     assert json.loads(gzip.decompress(model_blob()))["format"] == FORMAT
 
@@ -98,7 +98,7 @@ ORDINARY = [
     "Can you recommend a good book about the history of Rome?",
     "Summarise this article about climate change in three sentences.",
     "Explain the difference between TCP and UDP.",
-    "You are now a pirate.",
+    "You are now a pirate. Tell me about the history of tea.",
 ]
 
 
@@ -139,10 +139,11 @@ def test_obfuscated_attacks_are_caught_after_normalisation(name: str) -> None:
     assert "classifier in " + ("decoded" if name == "base64" else "text") in hit.detail
 
 
-@pytest.mark.parametrize("name", ["homoglyphs", "base64"])
-def test_normalisation_is_what_reveals_them(name: str) -> None:
-    # Read raw, these look like nothing the model knows.
-    assert default_classifier().score(EVASIONS[name]) < DEFAULT_THRESHOLD
+def test_normalisation_is_what_reveals_a_base64_payload() -> None:
+    # Read raw, it looks like nothing the model knows. (Homoglyphs are read partly even
+    # raw: the character n-grams of a word with two letters swapped still share pieces
+    # with the word.)
+    assert default_classifier().score(EVASIONS["base64"]) < DEFAULT_THRESHOLD
 
 
 def test_the_rot13_view_is_left_to_the_rules() -> None:
@@ -178,6 +179,29 @@ def test_features_are_words_and_word_pairs() -> None:
     assert cut == {"ignoring", "rules", "~ignor", "~ignor ~rules"}
 
 
+def test_character_ngrams_are_cut_from_each_word_with_its_edges() -> None:
+    spec = FeatureSpec(word_ngrams=(1,), chars=4)
+    # Each word with a space on each side: " ign", "igno", ..., "ore ".
+    assert features("Ignore ignore", spec) == {
+        "ignore",
+        "# ign",
+        "#igno",
+        "#gnor",
+        "#nore",
+        "#ore ",
+    }
+    assert features("ab", spec) == {"ab", "# ab "}
+    # Spelled differently, an attack word still shares most of its pieces.
+    shared = features("ignoreer", spec) & features("ignore", spec)
+    assert {"# ign", "#igno", "#gnor", "#nore"} <= shared
+
+
+@pytest.mark.parametrize("chars", [1, 2, 6, -1])
+def test_only_character_ngrams_of_three_to_five_are_accepted(chars: int) -> None:
+    with pytest.raises(GuardConfigError):
+        FeatureSpec(chars=chars)
+
+
 def _blob(doc: dict[str, object]) -> bytes:
     return gzip.compress(json.dumps(doc).encode())
 
@@ -209,6 +233,7 @@ def test_a_model_file_round_trips_and_scores_by_its_weights() -> None:
         {**GOOD, "idf": [1.5, -1.0]},
         {**GOOD, "vocabulary": ["ignore", "ignore"]},
         {**GOOD, "features": {"word_ngrams": [3], "prefix": 0}},
+        {**GOOD, "features": {"word_ngrams": [1, 2], "prefix": 0, "chars": 7}},
         {**GOOD, "intercept": "high"},
         {**GOOD, "vocabulary": [], "weights": [], "idf": []},
         {k: v for k, v in GOOD.items() if k != "weights"},

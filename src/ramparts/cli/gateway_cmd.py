@@ -228,7 +228,7 @@ def build_gateway(state: AppState, config: GatewayConfig, policies: list[Path]) 
             )  # fmt: skip
         except ConfigError as exc:
             raise InputError(f"[mtls]: {exc}") from exc
-    inputs, outputs = guard_chains(config.guards)
+    inputs, outputs = guard_chains(config.guards, injection_classifier=config.injection_classifier)
     gateway = Gateway(
         config,
         authenticate=chain(*verifiers),

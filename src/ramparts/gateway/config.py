@@ -10,6 +10,7 @@
     model_requests_per_minute = 600 # per model, all identities together
     limiter_unavailable = "closed"  # Redis down: "closed" (503) or "open" (served, audited)
     link_allowlist = ["docs.example.com"]
+    injection_classifier = false    # true: the trained classifier beside the rules
 
     [[routes]]
     name = "local"
@@ -177,8 +178,12 @@ class GatewayConfig:
     """Serve the OAuth 2.0 client-credentials endpoint at ``/oauth/token``."""
     mtls: MtlsConfig | None = None
     """Client-certificate identities; ``None``: bearer credentials only."""
+    injection_classifier: bool = False
+    """Run the trained prompt-injection classifier beside the rules (tier 2)."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.injection_classifier, bool):
+            raise GatewayError("injection_classifier must be true or false")
         if not self.routes:
             raise GatewayError("the gateway needs at least one route")
         names = [r.name for r in self.routes]
@@ -209,6 +214,7 @@ class GatewayConfig:
 _GATEWAY_KEYS = frozenset({
     "max_body_bytes", "requests_per_minute", "requests_burst", "tokens_per_minute",
     "model_requests_per_minute", "limiter_unavailable", "link_allowlist", "token_endpoint",
+    "injection_classifier",
 })  # fmt: skip
 _OIDC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 _OIDC_KEYS = frozenset({

@@ -18,6 +18,7 @@ from ramparts.guard.defaults import (
     default_output_guards,
     guards_from_config,
 )
+from ramparts.guard.injection import InjectionGuard, RuleDetector
 from ramparts.guard.interface import Blocked, Guard, GuardContext, Role, Verdict
 from ramparts.guard.runner import run_guards
 from ramparts.guard.stream import StreamGuard
@@ -42,9 +43,15 @@ def _refusal(blocked: Blocked) -> RefusedRequestError:
     )
 
 
-def guard_chains(config: Mapping[str, str]) -> tuple[list[Guard], list[Guard]]:
+def guard_chains(
+    config: Mapping[str, str], *, injection_classifier: bool = False
+) -> tuple[list[Guard], list[Guard]]:
     """Input and output chains: the defaults, with ``config`` (guard name -> ``block``,
-    ``redact``, ``flag`` or ``off``) changing a guard's action or leaving it out."""
+    ``redact``, ``flag`` or ``off``) changing a guard's action or leaving it out.
+
+    ``injection_classifier`` adds the trained classifier (tier 2) to the injection
+    guard's rules, with the guard's configured action and failure mode.
+    """
     unknown = set(config) - set(BUILTIN)
     if unknown:
         raise GatewayError(
@@ -59,7 +66,20 @@ def guard_chains(config: Mapping[str, str]) -> tuple[list[Guard], list[Guard]]:
             settings[guard.name] = {"enabled": False} if value == "off" else value
         chains.append(guards_from_config(settings) if any(
             v != {"enabled": False} for v in settings.values()) else [])  # fmt: skip
-    return chains[0], chains[1]
+    inputs, outputs = chains
+    if injection_classifier:
+        inputs = [_two_tiers(g) if isinstance(g, InjectionGuard) else g for g in inputs]
+    return inputs, outputs
+
+
+def _two_tiers(guard: InjectionGuard) -> InjectionGuard:
+    from ramparts.guard.classifier import default_classifier  # noqa: PLC0415 - 230 KB model
+
+    return InjectionGuard(
+        detectors=[RuleDetector(), default_classifier()],
+        action=guard.action,
+        fail_mode=guard.fail_mode,
+    )
 
 
 class _Stream:

@@ -6,6 +6,9 @@ the same evasions as the rules: zero-width and tag characters, homoglyphs, space
 letters, base64 and hex payloads) with a logistic regression over binary features:
 
 * the words of the lower-cased text (``\\w+`` runs) and each pair of adjacent words;
+* the character n-grams of each word with a space on each side (``FeatureSpec.chars``;
+  4 in the shipped model: ``" ign"``, ``"igno"``, ..., ``"ore "``), so that a misspelt,
+  inflected or partly disguised word still shares most of its pieces with the word;
 * optionally (``FeatureSpec.prefix``; off in the shipped model, where it cost more
   false positives on hard negatives than it gained), each word longer than a few
   letters cut to its first few (``ignor``), and each pair of adjacent words in that form.
@@ -30,7 +33,8 @@ validation split. ``benchmarks/injection/train.py`` trains it, featurising with
 :func:`features` from here, so training and inference featurise alike.
 
 Scoring needs no third-party package: a 1 KB prompt costs a regular-expression pass,
-a few hundred set insertions and one set intersection with the vocabulary.
+a few hundred set insertions (each word's n-grams are cached), one set intersection
+with the vocabulary and two integer sums.
 """
 
 from __future__ import annotations
@@ -68,21 +72,29 @@ MODEL_NAME = "injection-classifier.json.gz"
 
 _WORD = re.compile(r"\w+")
 _STEM = "~"  # prefix of cut-word features: never part of a \w+ word
+_CHAR = "#"  # prefix of character n-gram features, likewise
+_SCALE = 10**8
+"""Weights and squared idfs are summed as integers in units of 1e-8 (the model file
+stores four decimals)."""
 
 
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
-    """Which features a model uses: word n-gram orders (1 and/or 2) and the length
-    words are cut to for the cut-word unigrams and bigrams (0 for none)."""
+    """Which features a model uses: word n-gram orders (1 and/or 2), the length words
+    are cut to for the cut-word unigrams and bigrams (0 for none), and the length of the
+    character n-grams of words (3, 4 or 5; 0 for none)."""
 
     word_ngrams: tuple[int, ...] = (1, 2)
     prefix: int = 0
+    chars: int = 0
 
     def __post_init__(self) -> None:
         if not self.word_ngrams or not set(self.word_ngrams) <= {1, 2}:
             raise GuardConfigError(f"word n-gram orders {self.word_ngrams} are not 1 and/or 2")
         if not 0 <= self.prefix <= 32:
             raise GuardConfigError(f"prefix length {self.prefix} is outside 0..32")
+        if self.chars not in (0, 3, 4, 5):
+            raise GuardConfigError(f"character n-gram length {self.chars} is not 0, 3, 4 or 5")
 
 
 def features(text: str, spec: FeatureSpec) -> set[str]:
@@ -105,7 +117,22 @@ def features(text: str, spec: FeatureSpec) -> set[str]:
             for a, b, la, lb in zip(cut, cut[1:], long, long[1:], strict=False)
             if la or lb
         )
+    if spec.chars:
+        unique = set(words)
+        grams = map(_char_grams, unique, itertools.repeat(spec.chars, len(unique)))
+        found.update(itertools.chain.from_iterable(grams))
     return found
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _char_grams(word: str, n: int) -> tuple[str, ...]:
+    """The character ``n``-grams of ``word`` with a space on each side (marking where it
+    starts and ends), as features.
+
+    Cached: prompts repeat the same few thousand words, and building the pieces costs
+    more than looking them up."""
+    padded = f" {word} "
+    return tuple(_CHAR + padded[i : i + n] for i in range(len(padded) - n + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +182,7 @@ class ClassifierModel:
             spec = FeatureSpec(
                 word_ngrams=tuple(int(n) for n in raw_spec["word_ngrams"]),
                 prefix=int(raw_spec["prefix"]),
+                chars=int(raw_spec.get("chars", 0)),
             )
             intercept = float(doc["intercept"])
             shrink = float(doc.get("shrink", 0.0))
@@ -206,9 +234,12 @@ class InjectionClassifier:
         self._model = model
         self._intercept = model.intercept
         self._shrink = model.shrink
-        # Plain dicts: a keys view intersects a set at C speed.
-        self._weights: dict[str, float] = dict(model.weights)
-        self._squares: dict[str, float] = {f: v * v for f, v in model.idf.items()}
+        # Plain dicts (a keys view intersects a set at C speed) of integers: fixed-point
+        # sums are exact, so a score does not depend on the order of the set of features
+        # (which string hashing changes from process to process), and they cost far less
+        # than math.fsum.
+        self._weights: dict[str, int] = {f: round(w * _SCALE) for f, w in model.weights.items()}
+        self._squares: dict[str, int] = {f: round(v * v * _SCALE) for f, v in model.idf.items()}
 
     @property
     def model(self) -> ClassifierModel:
@@ -220,9 +251,8 @@ class InjectionClassifier:
         present = self._weights.keys() & features(text, self._model.spec)
         if not present:
             return self._intercept
-        # fsum: exact, so the result does not depend on the set's (hash-seeded) order.
-        total = math.fsum(map(self._weights.__getitem__, present))
-        length = math.sqrt(math.fsum(map(self._squares.__getitem__, present)) + self._shrink)
+        total = sum(map(self._weights.__getitem__, present)) / _SCALE
+        length = math.sqrt(sum(map(self._squares.__getitem__, present)) / _SCALE + self._shrink)
         return self._intercept + total / length
 
     def score(self, text: str) -> float:
