@@ -23,6 +23,7 @@ from ramparts.guard.classifier import (
     ClassifierModel,
     FeatureSpec,
     InjectionClassifier,
+    _char_grams,
     default_classifier,
     features,
     load_model,
@@ -194,6 +195,16 @@ def test_character_ngrams_are_cut_from_each_word_with_its_edges() -> None:
     # Spelled differently, an attack word still shares most of its pieces.
     shared = features("ignoreer", spec) & features("ignore", spec)
     assert {"# ign", "#igno", "#gnor", "#nore"} <= shared
+
+
+def test_long_words_are_cut_but_not_cached() -> None:
+    # A stream of distinct long words (blobs, hashes) must not grow the cache of grams.
+    spec = FeatureSpec(word_ngrams=(1,), chars=4)
+    before = _char_grams.cache_info().currsize
+    for i in range(50):
+        blob = f"{i:04d}" + "q" * 2000
+        assert f"#{i:04d}" in features(blob, spec)
+    assert _char_grams.cache_info().currsize == before
 
 
 @pytest.mark.parametrize("chars", [1, 2, 6, -1])

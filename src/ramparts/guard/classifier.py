@@ -118,19 +118,27 @@ def features(text: str, spec: FeatureSpec) -> set[str]:
             if la or lb
         )
     if spec.chars:
-        unique = set(words)
-        grams = map(_char_grams, unique, itertools.repeat(spec.chars, len(unique)))
-        found.update(itertools.chain.from_iterable(grams))
+        n = spec.chars
+        for word in set(words):
+            found.update(_char_grams(word, n) if len(word) <= _CACHED_WORD else _grams(word, n))
     return found
+
+
+_CACHED_WORD = 40
+"""Longer words (a base64 blob, a hash) are cut into n-grams afresh each time: cached,
+a stream of distinct long words would hold memory in proportion to their length."""
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _char_grams(word: str, n: int) -> tuple[str, ...]:
-    """The character ``n``-grams of ``word`` with a space on each side (marking where it
-    starts and ends), as features.
+    """:func:`_grams`, cached: prompts repeat the same few thousand words, and cutting
+    them costs more than looking them up."""
+    return _grams(word, n)
 
-    Cached: prompts repeat the same few thousand words, and building the pieces costs
-    more than looking them up."""
+
+def _grams(word: str, n: int) -> tuple[str, ...]:
+    """The character ``n``-grams of ``word`` with a space on each side (marking where it
+    starts and ends), as features."""
     padded = f" {word} "
     return tuple(_CHAR + padded[i : i + n] for i in range(len(padded) - n + 1))
 
