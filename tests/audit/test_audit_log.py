@@ -329,6 +329,26 @@ def test_concurrent_writers_share_commits(log: AuditLog, signer: NoteSigner) -> 
     assert verify(log, signer) == 240
 
 
+def test_an_unexpected_error_fails_its_batch_closed_and_the_log_goes_on(
+    log: AuditLog, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An error the writer does not expect (a bug, not a database error) fails its batch
+    # with an AuditError that names it, and the next append is written.
+    real_row = AuditLog._row
+    broken = {"once": True}
+
+    def row_once(self: AuditLog, *args: object) -> tuple[object, ...]:
+        if broken.pop("once", False):
+            raise RuntimeError("a bug")
+        return real_row(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AuditLog, "_row", row_once)
+    with pytest.raises(AuditError, match="internal error: RuntimeError"):
+        log.append(event(1))
+    assert log.append(event(2)).index == 0
+    assert verify(log, signer) == 1
+
+
 def test_export_verifies_offline_with_only_the_public_key(
     log: AuditLog, signer: NoteSigner, tmp_path: Path
 ) -> None:

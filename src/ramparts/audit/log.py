@@ -49,7 +49,7 @@ _KEYS_PER_QUERY = 500
 """Subjects looked up per query (a batch may hold thousands; drivers bound parameters)."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Pending:
     event: Event
     document: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +78,12 @@ def _settle(batch: list[_Pending]) -> None:
             loop.call_soon_threadsafe(_resolve, futures)
         except RuntimeError:  # the loop closed while its callers waited: nobody to wake
             continue
+
+
+def _fail(batch: list[_Pending], reason: str) -> None:
+    error = AuditError(f"the audit log could not record the event: {reason}")
+    for pending in batch:
+        pending.error, pending.receipt = error, None
 
 
 def _resolve(futures: list[asyncio.Future[None]]) -> None:
@@ -157,7 +163,7 @@ class AuditLog:
         self._prepare(pending)
         with self._wake:
             self._queue.append(pending)
-            if self._writer is None or not self._writer.is_alive():
+            if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._drain, name="ramparts-audit-writer", daemon=True
                 )
@@ -180,16 +186,26 @@ class AuditLog:
         return pending
 
     def _drain(self) -> None:
-        """The writer thread: each pass commits every event queued so far (group commit)."""
-        while True:
+        """The writer thread: each pass commits every event queued so far (group commit).
+
+        Idle for five seconds, it ends; the next append starts another. Should it end
+        any other way (an error that :meth:`_write` does not turn into an AuditError),
+        it says so first, so that the next append starts another too."""
+        try:
+            while True:
+                with self._wake:
+                    while not self._queue:
+                        if not self._wake.wait(timeout=5.0):
+                            self._writer = None  # under the lock: an append now starts one
+                            return
+                    batch, self._queue = self._queue, []
+                with self._write_lock:
+                    self._write(batch)
+        except BaseException:
             with self._wake:
-                while not self._queue:
-                    if not self._wake.wait(timeout=5.0):
-                        self._writer = None  # idle: let the thread end; append starts another
-                        return
-                batch, self._queue = self._queue, []
-            with self._write_lock:
-                self._write(batch)
+                if self._writer is threading.current_thread():
+                    self._writer = None
+            raise
 
     def emit(self, event: Event) -> None:
         """:class:`~ramparts.core.interface.EventSink`: record durably or raise."""
@@ -219,10 +235,9 @@ class AuditLog:
                     signed = self._signer.sign(acc.size, acc.root())
                     _insert_checkpoint(conn, signed, now)
         except (sa.exc.SQLAlchemyError, dialect.loaded_dbapi.Error) as exc:
-            reason = failure_reason(exc, self._engine.url)
-            error = AuditError(f"the audit log could not record the event: {reason}")
-            for p in batch:
-                p.error, p.receipt = error, None
+            _fail(batch, failure_reason(exc, self._engine.url))
+        except Exception as exc:  # noqa: BLE001 - a bug fails its batch closed; the writer goes on
+            _fail(batch, f"internal error: {exc!r}")
         finally:
             _settle(batch)
         if signed is not None:
