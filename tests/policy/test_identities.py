@@ -102,7 +102,10 @@ def test_no_plaintext_key_in_the_database_only_its_keyed_hash(
     directory: Identities, state_db: sa.Engine, pepper_path: Path, db_url: str
 ) -> None:
     issued = directory.create("ci-bot", ["evaluator"])
-    secret = issued.api_key.rsplit("_", 1)[1]
+    # rmp_ID_SECRET: the id has no underscore, the (URL-safe base64) secret may have some.
+    prefix, key_id, secret = issued.api_key.split("_", 2)
+    assert (prefix, key_id) == ("rmp", issued.key_id)
+    assert len(secret) == 43  # 256 bits
     dump: list[str] = []
     with state_db.connect() as conn:
         for table in sa.inspect(state_db).get_table_names():
