@@ -38,7 +38,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from harness import ROOT  # noqa: E402
-from run import free_port, gateway_toml, ramparts_cli, request_body, started  # noqa: E402
+from run import (  # noqa: E402
+    free_port,
+    gateway_toml,
+    ramparts_cli,
+    request_body,
+    started,
+    system_prompt,
+)
 
 sys.path.insert(0, str(ROOT / "src"))
 from ramparts.cli.gateway_cmd import build_gateway  # noqa: E402
@@ -115,8 +122,10 @@ async def _call(app: Gateway, key: str, body: bytes) -> int:
     return status
 
 
-async def _drive(app: Gateway, key: str, n: int, concurrency: int, stream: bool) -> int:
-    bodies = [request_body(i, stream=stream) for i in range(4)]
+async def _drive(
+    app: Gateway, key: str, n: int, concurrency: int, stream: bool, system: str
+) -> int:
+    bodies = [request_body(i, stream=stream, system=system) for i in range(4)]
     counter = iter(range(n))
     errors = 0
 
@@ -136,6 +145,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--stream", action="store_true", help="streamed requests")
+    parser.add_argument("--system-chars", type=int, default=0,
+                        help="a system prompt this long (default: one short sentence)")  # fmt: skip
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime", help="cProfile sort key")
     parser.add_argument("--no-profile", action="store_true")
@@ -164,17 +175,20 @@ def main() -> int:
         totals: dict[str, float] = defaultdict(float)
         _timed(app, totals)
 
+        system = system_prompt(args.system_chars)
+
         async def session() -> None:
-            await _drive(app, key, 200, args.concurrency, args.stream)  # warm-up
+            await _drive(app, key, 200, args.concurrency, args.stream, system)  # warm-up
             totals.clear()
             cpu, thread = time.process_time(), time.thread_time()
             start = time.perf_counter()
-            errors = await _drive(app, key, args.requests, args.concurrency, args.stream)
+            errors = await _drive(app, key, args.requests, args.concurrency, args.stream, system)
             wall = time.perf_counter() - start
             cpu, thread = time.process_time() - cpu, time.thread_time() - thread
             n = args.requests
             print(f"{n} requests, concurrency {args.concurrency}, guards {args.guards}"
-                  f"{', streamed' if args.stream else ''}: {errors} errors, "
+                  f"{', streamed' if args.stream else ''}, system prompt {len(system)} "
+                  f"characters: {errors} errors, "
                   f"{n / wall:.0f} req/s; CPU per request {cpu * 1000 / n:.3f} ms "
                   f"(event loop {thread * 1000 / n:.3f} ms, "
                   f"other threads {(cpu - thread) * 1000 / n:.3f} ms)")  # fmt: skip
@@ -183,7 +197,7 @@ def main() -> int:
             if not args.no_profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
-                await _drive(app, key, args.requests, args.concurrency, args.stream)
+                await _drive(app, key, args.requests, args.concurrency, args.stream, system)
                 profiler.disable()
                 text = io.StringIO()
                 stats = pstats.Stats(profiler, stream=text)

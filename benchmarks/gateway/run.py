@@ -128,12 +128,27 @@ PROMPTS = (
 )
 
 
-def request_body(index: int, *, stream: bool = False) -> bytes:
-    """An OpenAI chat request with one of :data:`PROMPTS`."""
+SYSTEM = "You are a helpful assistant."
+LONG_SYSTEM = (
+    "You are the support assistant of a retail bank. Answer questions about accounts, "
+    "cards, transfers and opening hours, politely and in plain words; say when a question "
+    "needs a person at a branch, and never give investment advice. "
+)
+
+
+def system_prompt(chars: int = 0) -> str:
+    """The system message: a short one, or ``chars`` characters of a longer one."""
+    if not chars:
+        return SYSTEM
+    return (LONG_SYSTEM * (chars // len(LONG_SYSTEM) + 1))[:chars]
+
+
+def request_body(index: int, *, stream: bool = False, system: str = SYSTEM) -> bytes:
+    """An OpenAI chat request with one of :data:`PROMPTS` after ``system``."""
     body: dict[str, Any] = {
         "model": "mock",
         "messages": [
-            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "system", "content": system},
             {"role": "user", "content": PROMPTS[index % len(PROMPTS)]},
         ],
         "max_tokens": 512,

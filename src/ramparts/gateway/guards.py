@@ -4,10 +4,18 @@ A blocking verdict, or a guard that fails closed, becomes a 400 refusal whose ``
 the verdict's (``prompt_injection``, ``guard_failed``...); redactions change what is
 forwarded; flags are only recorded. Every verdict goes into the call's audit event
 (guard, action, code, detail, score: never the matched text).
+
+Chat clients send the system prompt and the whole conversation again with every turn,
+so :class:`LayerGuards` keeps the outcome of the input messages it has passed (the text
+to forward and the verdicts, under a digest of the message: never the message itself)
+and does not guard them again. Refused messages, and outcomes where a guard failed
+open, are not kept: they are guarded afresh every time.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,12 +28,16 @@ from ramparts.guard.defaults import (
 )
 from ramparts.guard.injection import InjectionGuard, RuleDetector
 from ramparts.guard.interface import Blocked, Guard, GuardContext, Role, Verdict
-from ramparts.guard.runner import run_guards
+from ramparts.guard.runner import GUARD_FAILED, run_guards
 from ramparts.guard.stream import StreamGuard
 
 __all__ = ["LayerGuards", "guard_chains"]
 
 _ROLES = {"developer": Role.SYSTEM, "function": Role.TOOL}
+_KEPT_CHARS = 4_000_000
+"""Characters of forwarded text the kept outcomes may hold together (oldest dropped)."""
+_KEPT_TEXT = 65_536
+"""Longer messages are guarded every time: keeping them would crowd out the rest."""
 
 
 def _record(verdict: Verdict) -> dict[str, Any]:
@@ -113,15 +125,37 @@ class LayerGuards:
         self._output = list(output_guards)
         self._output_ctx = GuardContext(role=Role.ASSISTANT, allowed_hosts=frozenset(allowed_hosts))
         self._contexts = {role: GuardContext(role=role) for role in Role}
+        self._kept: OrderedDict[bytes, tuple[str, tuple[dict[str, Any], ...]]] = OrderedDict()
+        self._kept_chars = 0
 
     def inspect_input(self, text: str, role: str) -> tuple[str, list[dict[str, Any]]]:
-        """Run the input chain on one message."""
+        """Run the input chain on one message (or recall its outcome: see the module)."""
         kind = _ROLES.get(role) or (Role(role) if role in Role._value2member_map_ else Role.USER)
+        key = None
+        if len(text) <= _KEPT_TEXT:
+            digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20)
+            key = kind.value.encode() + b"\0" + digest.digest()
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept[0], [dict(record) for record in kept[1]]
         try:
             result = run_guards(self._input, text, self._contexts[kind])
         except Blocked as blocked:
             raise _refusal(blocked) from blocked
-        return result.text, [_record(v) for v in result.verdicts]
+        records = [_record(v) for v in result.verdicts]
+        if key is not None and all(v.code != GUARD_FAILED for v in result.verdicts):
+            self._keep(key, result.text, records)
+        return result.text, records
+
+    def _keep(self, key: bytes, forwarded: str, records: list[dict[str, Any]]) -> None:
+        if key in self._kept:
+            self._kept_chars -= len(self._kept[key][0])
+        self._kept[key] = (forwarded, tuple(dict(record) for record in records))
+        self._kept_chars += len(forwarded)
+        while self._kept_chars > _KEPT_CHARS:
+            _, (dropped, _) = self._kept.popitem(last=False)
+            self._kept_chars -= len(dropped)
 
     def inspect_output(self, text: str) -> tuple[str, list[dict[str, Any]]]:
         """Run the output chain on a whole answer."""
