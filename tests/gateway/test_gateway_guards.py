@@ -76,18 +76,37 @@ def test_a_guard_that_failed_open_is_asked_again() -> None:
 
 def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(layer, "_KEPT_TEXT", 10)
-    monkeypatch.setattr(layer, "_KEPT_CHARS", 20)
+    monkeypatch.setattr(layer, "_KEPT", 3)
     guard = CountingGuard()
     guards = LayerGuards([guard], [])
     guards.inspect_input("a" * 11, "user")
     guards.inspect_input("a" * 11, "user")  # too long to keep
     assert len(guard.seen) == 2
-    for word in ("one", "two", "three", "four", "five", "six", "seven"):
-        guards.inspect_input(word, "user")  # 27 characters in all: the oldest go
-    guards.inspect_input("seven", "user")
+    for word in ("one", "two", "three", "four"):
+        guards.inspect_input(word, "user")  # four outcomes, three kept: "one" goes
+    guards.inspect_input("four", "user")
     guards.inspect_input("one", "user")
     assert guard.seen[-1] == "one"
-    assert guard.seen.count("seven") == 1
+    assert guard.seen.count("four") == 1
+
+
+def test_redacted_text_kept_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(layer, "_KEPT_CHARS", 20)
+    guard = CountingGuard()
+    guards = LayerGuards([guard], [])
+    first, second = "one cat here", "two cats here"  # 25 redacted characters together
+    assert guards.inspect_input(first, "user")[0] == "one *** here"
+    guards.inspect_input(second, "user")
+    guards.inspect_input(second, "user")
+    guards.inspect_input(first, "user")
+    assert guard.seen == [first, second, first]
+
+
+def test_an_unredacted_message_is_not_kept_itself() -> None:
+    guards = LayerGuards([CountingGuard()], [])
+    guards.inspect_input("nothing to see", "user")
+    assert guards.inspect_input("nothing to see", "user") == ("nothing to see", [])
+    assert "nothing to see" not in repr(guards._kept)
 
 
 def test_the_default_chains_give_the_same_outcome_from_memory() -> None:

@@ -6,10 +6,11 @@ forwarded; flags are only recorded. Every verdict goes into the call's audit eve
 (guard, action, code, detail, score: never the matched text).
 
 Chat clients send the system prompt and the whole conversation again with every turn,
-so :class:`LayerGuards` keeps the outcome of the input messages it has passed (the text
-to forward and the verdicts, under a digest of the message: never the message itself)
-and does not guard them again. Refused messages, and outcomes where a guard failed
-open, are not kept: they are guarded afresh every time.
+so :class:`LayerGuards` keeps the outcome of the input messages it has passed and does
+not guard them again: the verdicts, and the redacted text where a guard redacted, under
+a digest of the role and the message (a message itself is never kept). Refused
+messages, and outcomes where a guard failed open, are not kept: they are guarded afresh
+every time.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from ramparts.guard.stream import StreamGuard
 __all__ = ["LayerGuards", "guard_chains"]
 
 _ROLES = {"developer": Role.SYSTEM, "function": Role.TOOL}
+_KEPT = 4096
+"""Outcomes kept at most (the oldest are dropped)."""
 _KEPT_CHARS = 4_000_000
-"""Characters of forwarded text the kept outcomes may hold together (oldest dropped)."""
+"""Characters of redacted text the kept outcomes may hold together."""
 _KEPT_TEXT = 65_536
 """Longer messages are guarded every time: keeping them would crowd out the rest."""
 
@@ -125,7 +128,9 @@ class LayerGuards:
         self._output = list(output_guards)
         self._output_ctx = GuardContext(role=Role.ASSISTANT, allowed_hosts=frozenset(allowed_hosts))
         self._contexts = {role: GuardContext(role=role) for role in Role}
-        self._kept: OrderedDict[bytes, tuple[str, tuple[dict[str, Any], ...]]] = OrderedDict()
+        self._kept: OrderedDict[bytes, tuple[str | None, tuple[dict[str, Any], ...]]] = (
+            OrderedDict()
+        )
         self._kept_chars = 0
 
     def inspect_input(self, text: str, role: str) -> tuple[str, list[dict[str, Any]]]:
@@ -138,24 +143,28 @@ class LayerGuards:
             kept = self._kept.get(key)
             if kept is not None:
                 self._kept.move_to_end(key)
-                return kept[0], [dict(record) for record in kept[1]]
+                redacted, verdicts = kept
+                return text if redacted is None else redacted, [dict(v) for v in verdicts]
         try:
             result = run_guards(self._input, text, self._contexts[kind])
         except Blocked as blocked:
             raise _refusal(blocked) from blocked
         records = [_record(v) for v in result.verdicts]
         if key is not None and all(v.code != GUARD_FAILED for v in result.verdicts):
-            self._keep(key, result.text, records)
+            self._keep(key, None if result.text == text else result.text, records)
         return result.text, records
 
-    def _keep(self, key: bytes, forwarded: str, records: list[dict[str, Any]]) -> None:
-        if key in self._kept:
-            self._kept_chars -= len(self._kept[key][0])
-        self._kept[key] = (forwarded, tuple(dict(record) for record in records))
-        self._kept_chars += len(forwarded)
-        while self._kept_chars > _KEPT_CHARS:
-            _, (dropped, _) = self._kept.popitem(last=False)
-            self._kept_chars -= len(dropped)
+    def _keep(self, key: bytes, redacted: str | None, records: list[dict[str, Any]]) -> None:
+        self._drop(key)
+        self._kept[key] = (redacted, tuple(dict(record) for record in records))
+        self._kept_chars += len(redacted or "")
+        while len(self._kept) > _KEPT or self._kept_chars > _KEPT_CHARS:
+            self._drop(next(iter(self._kept)))
+
+    def _drop(self, key: bytes) -> None:
+        kept = self._kept.pop(key, None)
+        if kept is not None:
+            self._kept_chars -= len(kept[0] or "")
 
     def inspect_output(self, text: str) -> tuple[str, list[dict[str, Any]]]:
         """Run the output chain on a whole answer."""
