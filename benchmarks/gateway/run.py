@@ -1,7 +1,7 @@
 """The gateway under load, side by side: direct, ramparts (guards off / default guards), LiteLLM.
 
     .venv/bin/python benchmarks/gateway/run.py [--requests 2000] [--concurrency 1,8,32,64]
-        [--stream-requests 200] [--no-litellm] [--no-pin] [--baseline TREE]
+        [--stream-requests 200] [--rounds 4] [--no-litellm] [--no-pin] [--baseline TREE]
         [--baseline-python PYTHON] [--state-dir DIR] [--profile DIR]
 
 Every server is its own process on a loopback port:
@@ -23,9 +23,12 @@ Every server is its own process on a loopback port:
   packages: without uvloop and httptools, uvicorn falls back to asyncio and h11).
 
 The load generator (asyncio and httpx, in this process) sends a fixed number of
-requests per concurrency level to each target, levels interleaved across targets, after
-a warm-up that is not counted: OpenAI chat requests with a ~1 KB user prompt (ordinary
-prompts, nothing a guard acts on). Per target and level it records requests/s, latency
+requests per concurrency level to each target, after a warm-up that is not counted, in
+``--rounds`` rounds: every target takes its turn in each round, and each round starts
+with another target, so that a change in the shared machine's speed during a level
+falls on all targets alike. The requests are OpenAI chat requests with a ~1 KB user
+prompt (ordinary prompts, nothing a guard acts on). Per target and level it records
+requests/s, latency
 p50/p99 and the latency added over the direct path at the same level, the CPU time of
 the proxy's process tree per request (``/proc/PID/stat``, user + system), requests/s
 per proxy core (requests per CPU-second of the proxy: what one fully busy core would
@@ -504,6 +507,29 @@ def measure(target: Target, n: int, concurrency: int, stream_n: int, warmup: int
     return sample
 
 
+def _share(total: int, rounds: int, turn: int) -> int:
+    """Round ``turn``'s part of ``total`` requests split over ``rounds``."""
+    return total // rounds + (1 if turn < total % rounds else 0)
+
+
+def merged(parts: Sequence[Sample]) -> Sample:
+    """One target's rounds at one level as one sample (times and CPU added up)."""
+    first = parts[0]
+    cpus = [p.cpu_seconds for p in parts]
+    return Sample(
+        first.target,
+        first.concurrency,
+        sum(p.requests for p in parts),
+        sum(p.errors for p in parts),
+        sum(p.seconds for p in parts),
+        [x for p in parts for x in p.latencies],
+        None if any(c is None for c in cpus) else sum(c for c in cpus if c is not None),
+        [x for p in parts for x in p.ttfb],
+        sum(p.stream_errors for p in parts),
+        next((p.first_error for p in parts if p.first_error), ""),
+    )
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -564,6 +590,8 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,8,32,64", help="levels (default 1,8,32,64)")
     parser.add_argument("--stream-requests", type=int, default=200, help="per level and target")
     parser.add_argument("--warmup", type=int, default=100, help="uncounted requests per level")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="rounds per level, targets in turn (default 4)")  # fmt: skip
     parser.add_argument("--no-litellm", action="store_true", help="measure ramparts alone")
     parser.add_argument("--targets", default="", help="only these (comma-separated names)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
@@ -590,6 +618,8 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="run the default-guards gateway under cProfile into DIR")  # fmt: skip
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     cpus = sorted(os.sched_getaffinity(0))
     pin = not args.no_pin and len(cpus) >= 2
@@ -640,9 +670,18 @@ def main() -> int:
             wanted = set(args.targets.split(","))
             targets = [t for t in targets if t.name in wanted or t.name == "direct"]
         for level in levels:
+            by_target: dict[str, list[Sample]] = {t.name: [] for t in targets}
+            for turn in range(args.rounds):
+                # Each round in another order: a change in the shared machine's speed
+                # then falls on every target alike, not on whichever ran last.
+                for target in targets[turn % len(targets) :] + targets[: turn % len(targets)]:
+                    by_target[target.name].append(measure(
+                        target, _share(args.requests, args.rounds, turn), level,
+                        _share(args.stream_requests, args.rounds, turn),
+                        max(args.warmup, 2 * level) if turn == 0 else 0,
+                    ))  # fmt: skip
             for target in targets:
-                sample = measure(target, args.requests, level, args.stream_requests,
-                                 max(args.warmup, 2 * level))  # fmt: skip
+                sample = merged(by_target[target.name])
                 samples.append(sample)
                 print(f"{target.name:>17} c={level:<3} {sample.rate:8.0f} req/s  "
                       f"p50 {sample.pct(0.5):7.2f} ms  p99 {sample.pct(0.99):7.2f} ms  "
