@@ -10,9 +10,9 @@ Errors::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from ramparts.core.records import record
 from ramparts.errors import RampartsError
 
 __all__ = ["Checkpoint", "LogIntegrityError", "Receipt", "StoredEntry", "Verified"]
@@ -28,7 +28,7 @@ class LogIntegrityError(RampartsError):
         super().__init__(f"audit log does not verify: {where}{reason}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Receipt:
     """What ``append`` returns once the entry is durable: its index and the new tree head."""
 
@@ -37,7 +37,7 @@ class Receipt:
     root: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredEntry:
     """One row of the log as stored."""
 
@@ -51,7 +51,7 @@ class StoredEntry:
     sealed: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Checkpoint:
     """A signed tree head: the log's size and root, as a C2SP signed note."""
 
@@ -60,7 +60,7 @@ class Checkpoint:
     note: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verified:
     """What a verification checked."""
 

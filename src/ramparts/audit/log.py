@@ -19,7 +19,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from ramparts.core.merkle import (
     leaf_hash,
     subtree_root,
 )
+from ramparts.core.records import record
 from ramparts.errors import AuditError, InputError
 from ramparts.store.engine import begin_write, failure_reason
 from ramparts.store.schema import audit_checkpoints, audit_entries, audit_head, audit_subject_keys
@@ -49,7 +50,7 @@ _KEYS_PER_QUERY = 500
 """Subjects looked up per query (a batch may hold thousands; drivers bound parameters)."""
 
 
-@dataclass(eq=False, slots=True)
+@record(frozen=False, eq=False)
 class _Pending:
     event: Event
     document: dict[str, Any] = field(default_factory=dict)
@@ -458,7 +459,7 @@ class AuditLog:
         return proof, subtree_root(leaves, 0, old), subtree_root(leaves)
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class _Statements:
     """The writer's statements in one driver's placeholder style."""
 

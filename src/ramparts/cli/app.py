@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -9,24 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from ramparts._version import __version__
-from ramparts.cli import (
-    attest_cmd,
-    audit_cmd,
-    bom_cmd,
-    config_cmd,
-    db_cmd,
-    discover_cmd,
-    fingerprint_cmd,
-    gateway_cmd,
-    identity_cmd,
-    policy_cmd,
-    posture_cmd,
-    redact_cmd,
-    registry_cmd,
-    scan_cmd,
-    serve_cmd,
-    sign_cmd,
-)
 from ramparts.cli.errors import report_failure
 from ramparts.cli.output import FAIL_ON_HELP, FORMAT_HELP
 from ramparts.cli.parsing import ExitRequest, Parser, lower_choice
@@ -48,38 +31,35 @@ _VALUED = frozenset({"-f", "--format", "-o", "--output", "--fail-on", "--config"
 
 
 _ADDERS = (
-    scan_cmd,
-    redact_cmd,
-    sign_cmd,
-    attest_cmd,
-    bom_cmd,
-    discover_cmd,
-    fingerprint_cmd,
-    audit_cmd,
-    policy_cmd,
-    identity_cmd,
-    registry_cmd,
-    serve_cmd,
-    gateway_cmd,
-    posture_cmd,
-    db_cmd,
-    config_cmd,
-)
-"""Every command module, in the order ``ramparts --help`` lists their commands."""
+    "scan_cmd", "redact_cmd", "sign_cmd", "attest_cmd", "bom_cmd", "discover_cmd",
+    "fingerprint_cmd", "audit_cmd", "policy_cmd", "identity_cmd", "registry_cmd",
+    "serve_cmd", "gateway_cmd", "posture_cmd", "db_cmd", "config_cmd",
+)  # fmt: skip
+"""Every command module of ``ramparts.cli``, in the order ``ramparts --help`` lists
+their commands."""
 
-COMMANDS: dict[str, Any] = {
-    "scan": scan_cmd, "redact": redact_cmd, "sign": sign_cmd, "verify": sign_cmd,
-    "keygen": sign_cmd, "attest": attest_cmd, "bom": bom_cmd, "discover": discover_cmd,
-    "fingerprint": fingerprint_cmd, "audit": audit_cmd, "policy": policy_cmd,
-    "identity": identity_cmd, "registry": registry_cmd, "lineage": registry_cmd,
-    "serve": serve_cmd, "gateway": gateway_cmd, "posture": posture_cmd, "db": db_cmd,
-    "config": config_cmd,
+COMMANDS: dict[str, str] = {
+    "scan": "scan_cmd", "redact": "redact_cmd", "sign": "sign_cmd", "verify": "sign_cmd",
+    "keygen": "sign_cmd", "attest": "attest_cmd", "bom": "bom_cmd",
+    "discover": "discover_cmd", "fingerprint": "fingerprint_cmd", "audit": "audit_cmd",
+    "policy": "policy_cmd", "identity": "identity_cmd", "registry": "registry_cmd",
+    "lineage": "registry_cmd", "serve": "serve_cmd", "gateway": "gateway_cmd",
+    "posture": "posture_cmd", "db": "db_cmd", "config": "config_cmd",
 }  # fmt: skip
-"""The module that adds each top-level command (a test keeps it complete)."""
+"""The module that adds each top-level command (a test keeps it complete).
+
+A run imports only its command's module: importing all sixteen, with the layers
+their option helpers reach, costs more than scanning a small model file.
+"""
 
 
-def build_parser(command: str | None = None) -> Parser:
-    """The command tree; with ``command``, only the parsers of the module that adds it.
+def _adder(module: str) -> Any:
+    return importlib.import_module(f"ramparts.cli.{module}")
+
+
+def build_parser(command: str | None = None, subcommand: str | None = None) -> Parser:
+    """The command tree; with ``command``, only the parsers of the module that adds it
+    (and for ``scan``, with ``subcommand``, only that scanner's parser).
 
     Building all 19 commands' parsers costs more than scanning a small model file, and a
     run needs one; ``--help`` and unknown words still get the whole tree. Command
@@ -110,23 +90,27 @@ def build_parser(command: str | None = None) -> Parser:
     parser.set_defaults(handler=parser.help_handler())
     commands = parser.add_command_parsers()
     chosen = COMMANDS.get(command or "")
+    if chosen == "scan_cmd":
+        _adder(chosen).add_parser(commands, only=subcommand)
+        return parser
     for module in _ADDERS if chosen is None else (chosen,):
-        module.add_parser(commands)
+        _adder(module).add_parser(commands)
     return parser
 
 
-def _command_word(args: Sequence[str]) -> str | None:
-    """The first word of ``args`` that is not a global option or its value."""
+def _command_words(args: Sequence[str]) -> tuple[str | None, str | None]:
+    """The first word of ``args`` that is not a global option or its value, and the
+    word right after it."""
     i = 0
     while i < len(args):
         word = args[i]
         if word == "--":
-            return None
+            return None, None
         if word.startswith("-"):
             i += 2 if word in _VALUED else 1
             continue
-        return word
-    return None
+        return word, args[i + 1] if i + 1 < len(args) else None
+    return None, None
 
 
 def _with_default_scan(args: Sequence[str]) -> list[str]:
@@ -142,6 +126,7 @@ def _with_default_scan(args: Sequence[str]) -> list[str]:
             continue
         if word == "scan":
             nxt = out[i + 1] if i + 1 < len(out) else None
+            scan_cmd = _adder("scan_cmd")
             if nxt is None or nxt not in (*scan_cmd.subcommands(), "-h", "--help"):
                 out.insert(i + 1, scan_cmd.DEFAULT_SUBCOMMAND)
         return out
@@ -150,7 +135,7 @@ def _with_default_scan(args: Sequence[str]) -> list[str]:
 
 def _run(args: Sequence[str], state: AppState) -> int:
     argv = _with_default_scan(args)
-    ns = build_parser(_command_word(argv)).parse_args(argv)
+    ns = build_parser(*_command_words(argv)).parse_args(argv)
     config = ns.config
     if config is not None and not config.is_file():
         raise _usage(f"argument --config: file '{config}' does not exist")

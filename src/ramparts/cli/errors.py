@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 
 from ramparts.cli.parsing import UsageError
 from ramparts.core.types import ExitCode
@@ -19,6 +18,8 @@ def _say(line: str) -> None:
 def report_failure(exc: BaseException, *, debug: bool) -> int:
     """Print ``exc`` as one line (a traceback only under ``--debug``) and return the exit code."""
     if debug:
+        import traceback  # noqa: PLC0415 - only --debug prints one
+
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, UsageError):
         _say(f"{exc.prog}: usage error: {exc} (try '{exc.prog} --help')")

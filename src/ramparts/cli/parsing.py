@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Command",
     "ExitRequest",
+    "FillingHelpFormatter",
     "Parser",
     "UsageError",
     "add_engine_options",
@@ -49,8 +50,9 @@ class ExitRequest(Exception):  # noqa: N818 - a request, not an error
         self.code = code
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps hand-wrapped descriptions; a steady width so help text is reproducible."""
+class FillingHelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions when help is shown; a steady width so help text is
+    reproducible."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=28, width=80)
@@ -61,6 +63,13 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
             # The list of subcommands: drop the bare "COMMAND" line argparse puts first.
             text = text.split("\n", 1)[1]
         return text
+
+
+class _HelpFormatter(FillingHelpFormatter):
+    """Keeps hand-wrapped descriptions (the default of :class:`Parser`)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
 class Parser(argparse.ArgumentParser):

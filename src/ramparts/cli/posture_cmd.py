@@ -19,6 +19,7 @@ from ramparts.cli.parsing import (
     walk_settings,
 )
 from ramparts.cli.state import AppState
+from ramparts.core.records import record
 from ramparts.errors import InputError
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def _gateway(root: Path, settings: Settings, flag: Path | None) -> GatewayInput:
     return GatewayInput(config=config, source=source, redis=redis)
 
 
-@dataclasses.dataclass
+@record(frozen=False, slots=False)
 class _State:
     registry: RegistryState | None = None
     identity: IdentityInput | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from ramparts.cli.output import (
     emit_report,
 )
 from ramparts.cli.parsing import (
+    FillingHelpFormatter,
     Parser,
     add_engine_options,
     add_walk_options,
@@ -53,21 +53,30 @@ def subcommands() -> list[str]:
     return [DEFAULT_SUBCOMMAND, *BUILTIN]
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``scan`` and its per-scanner subcommands to the top-level parser."""
+def add_parser(commands: Any, only: str | None = None) -> None:
+    """Add ``scan`` and its per-scanner subcommands to the top-level parser (with
+    ``only`` naming one of them, only that one: a run needs no other)."""
     scan: Parser = commands.add_parser(
         "scan", help="scan model files and code for risks", description=DESCRIPTION
     )
     scan.set_defaults(handler=scan.help_handler())
     sub = scan.add_command_parsers("scanners")
-    _leaf(sub, DEFAULT_SUBCOMMAND, "run every scanner on PATH", None)
+    if only is None or only not in subcommands():
+        only = None
+    if only in (None, DEFAULT_SUBCOMMAND):
+        _leaf(sub, DEFAULT_SUBCOMMAND, "run every scanner on PATH", None)
     for name, (description, _) in BUILTIN.items():
-        _leaf(sub, name, f"only the {name} scanner: {description}", [name])
+        if only in (None, name):
+            _leaf(sub, name, f"only the {name} scanner: {description}", [name])
 
 
 def _leaf(sub: Any, name: str, text: str, scanners: list[str] | None) -> None:
-    description = textwrap.fill(text[0].upper() + text[1:] + ".", width=80)
-    parser: Parser = sub.add_parser(name, help=text, description=description)
+    parser: Parser = sub.add_parser(
+        name,
+        help=text,
+        description=text[0].upper() + text[1:] + ".",
+        formatter_class=FillingHelpFormatter,  # wraps it only when help is shown
+    )
     parser.add_argument("path", metavar="PATH", type=existing_path, help="file or directory")
     add_walk_options(parser)
     if scanners == ["pii"]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.settings import Settings, load_settings
 from ramparts.core.types import Severity
 
@@ -15,7 +16,7 @@ FORMATS = ("table", "json", "sarif")
 SEVERITIES = tuple(s.value for s in Severity)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class AppState:
     """Global options, and settings loaded once on first use."""
 

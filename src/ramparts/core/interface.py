@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
+from ramparts.core.records import record
 from ramparts.errors import InputError
 
 __all__ = ["Clock", "DeployedVersion", "Event", "EventSink", "ModelVersions", "Outcome"]
@@ -37,7 +38,7 @@ class Outcome(enum.Enum):
     DENIED = "denied"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     """One audit event: who did what to which resource, and how it ended."""
 
@@ -71,7 +72,7 @@ class EventSink(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeployedVersion:
     """The version of a model that a stage serves, as the registry records it."""
 

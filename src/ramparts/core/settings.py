@@ -21,10 +21,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from ramparts.core.records import record
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError, InputError
 
@@ -93,7 +94,7 @@ def _positive(owner: object, *names: str) -> None:
             raise ValueError(f"{name} must be greater than 0, got {value}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelScanSettings:
     """Choices of the model-file scanner (``[scan.models]`` in ramparts.toml).
 
@@ -107,7 +108,7 @@ class ModelScanSettings:
     unsafe_allow: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DepsScanSettings:
     """Choices of the dependency scanner (``[scan.deps]`` in ramparts.toml).
 
@@ -134,7 +135,7 @@ class DepsScanSettings:
         _positive(self, "timeout")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScanSettings:
     """Limits and choices of ``ramparts scan``."""
 
@@ -163,7 +164,7 @@ class ScanSettings:
             raise ValueError(f"max_expansion_ratio must be > 1, got {self.max_expansion_ratio}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditSettings:
     """The audit log (``[audit]`` in ramparts.toml)."""
 
@@ -204,7 +205,7 @@ class AuditSettings:
             )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentitySettings:
     """Identities, API keys and short-lived tokens (``[identity]`` in ramparts.toml)."""
 
@@ -244,7 +245,7 @@ class IdentitySettings:
 _GATES = ("signature", "provenance", "scan", "bom", "approval")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegistrySettings:
     """The model and dataset registry (``[registry]`` in ramparts.toml)."""
 
@@ -312,7 +313,7 @@ class RegistrySettings:
         return gates
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PostureSettings:
     """Discovery and posture (``[posture]`` in ramparts.toml)."""
 
@@ -338,7 +339,7 @@ class PostureSettings:
                 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """Everything ramparts can be told, validated once at start-up."""
 

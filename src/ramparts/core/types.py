@@ -9,15 +9,15 @@ at a :class:`Location` with a :class:`Severity`) and the outcome of a run
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Self
 
+from ramparts.core.records import record
 from ramparts.errors import InputError
 
 __all__ = [
@@ -105,7 +105,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 4
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Digest:
     """A content digest such as ``sha256:9f86...``."""
 
@@ -131,7 +131,7 @@ class Digest:
         return f"{self.algorithm}:{self.value}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArtifactRef:
     """A named artifact (model, dataset, file) pinned by digest where known."""
 
@@ -152,7 +152,7 @@ class PrincipalKind(enum.Enum):
     SERVICE = "service"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Principal:
     """Someone or something that acts: a person or a service identity.
 
@@ -171,7 +171,7 @@ class Principal:
             raise InputError("a principal needs an id and a name")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     """Where a finding is: a file relative to the scan root, and inside it.
 
@@ -208,7 +208,7 @@ class Location:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """One problem a scanner found.
 
@@ -239,11 +239,14 @@ class Finding:
                 "!".join(self.location.member),
                 self.evidence if self.evidence is not None else self.message,
             )
+            # Imported here: hashlib loads OpenSSL, and a clean scan makes no finding.
+            import hashlib  # noqa: PLC0415
+
             digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
             object.__setattr__(self, "fingerprint", digest)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Skip:
     """A file that was deliberately not scanned, and why (too big, binary, excluded...)."""
 
@@ -251,7 +254,7 @@ class Skip:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorRecord:
     """A file or step that failed; the run reports it instead of passing it silently."""
 
@@ -259,7 +262,7 @@ class ErrorRecord:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stats:
     """Counters of one run."""
 
@@ -269,7 +272,7 @@ class Stats:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """The outcome of one run: findings, skips and errors, with counters.
 

@@ -33,7 +33,7 @@ import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.request import getproxies
 
@@ -42,6 +42,7 @@ import httpx
 from ramparts._version import __version__
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, ModelVersions, Outcome
+from ramparts.core.records import record
 from ramparts.errors import AuditError, RampartsError
 from ramparts.gateway.asgi import read_body
 from ramparts.gateway.breaker import CircuitBreakers, CircuitOpenError, Permit
@@ -181,7 +182,7 @@ def _put_text(body: dict[str, Any], where: Any, text: str) -> None:
         body[where[0]][where[1]] = text
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Call:
     """What the gateway learns about one request as it goes."""
 

@@ -35,7 +35,6 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
@@ -47,6 +46,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, Outcome
+from ramparts.core.records import record
 from ramparts.core.types import Principal, PrincipalKind
 from ramparts.errors import AuditError, ConfigError
 from ramparts.gateway.asgi import read_body
@@ -134,7 +134,7 @@ def _refuse(reason: Rejection, detail: str) -> RefusedRequestError:
 # -- bearer verifiers and the chain --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Handles:
     """Which bearer credentials a verifier takes: those starting with ``prefix`` (API
     keys), or JWTs whose unverified ``iss`` is exactly ``issuer``. Exactly one is set."""
@@ -318,7 +318,7 @@ PublicKey = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Jwk:
     """One verification key of an identity provider."""
 
@@ -953,7 +953,7 @@ def _invalid_client(reason: str, client_id: str = "") -> _OAuthError:
                        reason=reason, client_id=client_id)  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Grant:
     """A token request that passed every check up to issuing."""
 

@@ -38,11 +38,12 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ramparts.core.records import record
 from ramparts.gateway.interface import GatewayError
 
 __all__ = [
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Route:
     """Requests under ``prefix`` go to ``upstream``, for the models listed."""
 
@@ -120,7 +121,7 @@ class Route:
         return self.upstream.rstrip("/") + path[len(self.prefix) :]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OidcProvider:
     """An external identity provider whose tokens the gateway accepts."""
 
@@ -137,7 +138,7 @@ class OidcProvider:
     """Whether its subjects are workloads (e.g. CI jobs) rather than people."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MtlsConfig:
     """Client-certificate identities (``[mtls]``): which certificate is which identity.
 
@@ -160,7 +161,7 @@ class MtlsConfig:
             raise GatewayError("[mtls] header and trusted_proxies go together")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GatewayConfig:
     """Everything the gateway is told besides its services."""
 

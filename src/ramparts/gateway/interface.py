@@ -14,10 +14,10 @@ A refused request is answered in OpenAI's error shape with a stable ``code``:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ramparts.core.interface import Event
+from ramparts.core.records import record
 from ramparts.core.types import Principal
 from ramparts.errors import RampartsError
 
@@ -78,7 +78,7 @@ class RefusedRequestError(GatewayError):
         self.verdicts = list(verdicts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Authenticated:
     """Who a request's credentials prove, and whether a second factor backs them."""
 

@@ -35,7 +35,6 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, Self
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 import sqlalchemy as sa
 
 from ramparts.core.clock import SystemClock
+from ramparts.core.records import record
 from ramparts.errors import InputError
 from ramparts.gateway.interface import LimiterUnavailableError
 from ramparts.gateway.ratelimit import AsyncClosing, RedisScripts
@@ -99,7 +99,7 @@ def _value(scope: KillScope, value: str | None) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Kill:
     """One engaged switch: what it stops, why, who engaged it and when (UTC)."""
 

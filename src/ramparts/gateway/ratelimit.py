@@ -28,9 +28,9 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self
 
+from ramparts.core.records import record
 from ramparts.errors import InputError
 from ramparts.gateway.interface import GatewayError, LimiterUnavailableError
 from ramparts.store.engine import redact_url
@@ -58,7 +58,7 @@ _UNEXPECTED = "unexpected reply from the Redis rate limiter: "
 _INSTALL_HINT = "a Redis-backed gateway needs the redis package: pip install 'ramparts[redis]'"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limit:
     """``per_minute`` tokens a minute, of which at most ``burst`` at once."""
 
@@ -79,7 +79,7 @@ class Limit:
         return self.per_minute / 60.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LimitDecision:
     """The answer to :meth:`RateLimiter.take`.
 

@@ -46,12 +46,12 @@ import itertools
 import json
 import math
 import re
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.guard.interface import GuardConfigError
 
 __all__ = [
@@ -78,7 +78,7 @@ _SCALE = 10**8
 stores four decimals)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FeatureSpec:
     """Which features a model uses: word n-gram orders (1 and/or 2), the length words
     are cut to for the cut-word unigrams and bigrams (0 for none), and the length of the
@@ -143,7 +143,7 @@ def _grams(word: str, n: int) -> tuple[str, ...]:
     return tuple(_CHAR + padded[i : i + n] for i in range(len(padded) - n + 1))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClassifierModel:
     """A trained model: feature settings, intercept, and per feature of its vocabulary
     the weight times the idf, and the idf."""

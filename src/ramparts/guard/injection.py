@@ -34,9 +34,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ramparts.core.records import record
 from ramparts.guard.interface import (
     Action,
     BaseGuard,
@@ -77,7 +77,7 @@ class InjectionDetector(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InjectionRule:
     """One pattern of injected instructions.
 
@@ -97,7 +97,7 @@ class InjectionRule:
     language: str = "en"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleMatch:
     """Where a rule matched one view: ``start``/``end`` are offsets into that view."""
 

@@ -20,9 +20,9 @@ import abc
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from ramparts.core.records import record
 from ramparts.errors import RampartsError
 
 __all__ = [
@@ -90,7 +90,7 @@ class Role(enum.Enum):
         return self in (Role.ASSISTANT, Role.TOOL_CALL)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GuardContext:
     """What a guard may know about the text beyond the text itself.
 
@@ -116,7 +116,7 @@ class GuardContext:
         object.__setattr__(self, "allowed_hosts", hosts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A range ``[start, end)`` of the text a guard saw, and what would replace it."""
 
@@ -129,7 +129,7 @@ class Span:
             raise GuardError(f"bad guard span {self.start}..{self.end}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """What a guard found: a stable machine ``code``, a one-line ``detail`` that never
     quotes the sensitive value, a ``score`` in [0, 1], and the spans a ``REDACT``
@@ -147,7 +147,7 @@ class Hit:
             raise GuardError(f"guard score {self.score} is outside [0, 1]")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """One guard's hit and the action taken on it, as the audit log records it."""
 
@@ -164,7 +164,7 @@ class Verdict:
         return cls(guard, action, hit.code, hit.detail, hit.score, hit.spans)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GuardResult:
     """The text to forward (redacted where a guard said so) and every verdict, in order."""
 

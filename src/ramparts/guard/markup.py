@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from ramparts.core.records import record
 
 __all__ = [
     "BARE_URL",
@@ -133,7 +134,7 @@ def _line_starts(text: str, fence: str) -> Iterator[int]:
             yield start
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CodeRegions:
     """The fenced code blocks and inline code spans of a markdown text, where markup is
     shown as text rather than rendered."""

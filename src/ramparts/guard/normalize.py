@@ -32,7 +32,8 @@ import binascii
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from ramparts.core.records import record
 
 __all__ = [
     "HOMOGLYPHS",
@@ -244,7 +245,7 @@ def _ascii(text: str) -> bytes:
     return text.encode("ascii", "replace")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class View:
     """One way of reading a text: ``name`` says which (``text``, ``decoded``, ``rot13``)."""
 
@@ -252,7 +253,7 @@ class View:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Normalized:
     """The views of a text that detectors inspect; :attr:`text` is the primary one."""
 

@@ -27,9 +27,9 @@ import html
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from urllib.parse import unquote
 
+from ramparts.core.records import record
 from ramparts.guard.interface import (
     Action,
     BaseGuard,
@@ -60,7 +60,7 @@ _PROBES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArgumentPattern:
     """One payload shape: its category, id, weight and pattern (on lower-case text)."""
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ramparts.core.interface import Event, EventSink, Outcome
+from ramparts.core.records import record
 from ramparts.core.types import Principal, PrincipalKind
 from ramparts.errors import RampartsError
 
@@ -126,7 +127,7 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """A person or a service that authenticates, with the roles and teams it holds.
 
@@ -179,7 +180,7 @@ class Identity:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IssuedKey:
     """An API key just issued. Its text exists only here: the store keeps a keyed hash."""
 
@@ -190,7 +191,7 @@ class IssuedKey:
     """After a rotation: when the identity's previous keys stop working."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiKeyInfo:
     """What the store knows of one API key (never the key itself)."""
 
@@ -201,7 +202,7 @@ class ApiKeyInfo:
     revoked_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RevokedIdentity:
     """The outcome of revoking an identity."""
 
@@ -210,7 +211,7 @@ class RevokedIdentity:
     """How many API keys this revocation disabled (0 when it was already revoked)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IssuedToken:
     """A signed token and what it says."""
 
@@ -224,7 +225,7 @@ class IssuedToken:
     """Whether the token says a second factor was verified (``amr`` holds ``otp``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifiedToken:
     """A token that passed every check, and the principal it proves.
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Principal
 from ramparts.errors import RampartsError
 
@@ -58,7 +59,7 @@ class Effect(enum.Enum):
     DENY = "deny"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resource:
     """What is acted on: a type, an id, and the attributes conditions read."""
 
@@ -83,7 +84,7 @@ class Resource:
         return cls(kind, ident or "*", **attributes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Context:
     """The circumstances of a request: when, from where, with MFA or not."""
 
@@ -97,7 +98,7 @@ class Context:
             raise PolicyError("a request's time must be timezone-aware")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Request:
     """A principal asking to perform an action on a resource."""
 
@@ -107,7 +108,7 @@ class Request:
     context: Context
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """The answer and why: the rule that decided, and every rule that was considered."""
 

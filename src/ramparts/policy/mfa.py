@@ -21,7 +21,7 @@ import hmac
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 
 import pyotp
@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ramparts.core.interface import Clock, EventSink
+from ramparts.core.records import record
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import MfaError, emit
 from ramparts.store.engine import begin_write, recorded_or_undone, store_error
@@ -54,7 +55,7 @@ _CODE = re.compile(r"[0-9]{6}")
 _Undo = Callable[[sa.Connection], None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Enrollment:
     """A second factor just enrolled. Its secret exists only here: the store keeps it sealed."""
 

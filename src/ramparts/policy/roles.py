@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ramparts.core.records import record
 from ramparts.policy.interface import CLASSIFICATIONS, RESOURCE_TYPES, Effect, PolicyError, Request
 
 __all__ = ["BUILTIN_ROLES", "Condition", "Role", "Rule", "load_roles"]
@@ -86,7 +86,7 @@ _TESTS: dict[str, Callable[[Any, Request], bool]] = {
 """How each condition is tested: a typed callable per name, no chain of ifs."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Condition:
     """One attribute test of a rule, with the text that explains it."""
 
@@ -106,7 +106,7 @@ class Condition:
         return f"{self.name}={value}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """Allow or deny some actions on some resource types, under conditions."""
 
@@ -133,7 +133,7 @@ class Rule:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Role:
     """A named set of rules."""
 

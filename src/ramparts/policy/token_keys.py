@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ramparts.core.files import write_secret_file
 from ramparts.core.interface import Clock
+from ramparts.core.records import record
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import ALGORITHMS
 
@@ -53,7 +54,7 @@ def _jwk_members(public: PublicKey) -> dict[str, str]:
             "y": _b64url(numbers.y.to_bytes(32, "big"))}  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SigningKey:
     """One token signing key."""
 

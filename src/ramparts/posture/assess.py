@@ -9,12 +9,13 @@ with plain values; everything here is a library call a user can make as well::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ramparts._version import __version__
+from ramparts.core.records import record
 from ramparts.core.types import Report
 from ramparts.gateway.config import GatewayConfig
 from ramparts.policy.identity_types import ApiKeyInfo, Identity
@@ -37,7 +38,7 @@ from ramparts.scan.discover import Inventory, ShadowFinding
 __all__ = ["GatewayInput", "IdentityInput", "PostureInputs", "assess", "gather_facts"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityInput:
     """The identity store as posture reads it (``identities`` ``None``: not in use)."""
 
@@ -47,7 +48,7 @@ class IdentityInput:
     token_lifetime_minutes: int = 15
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GatewayInput:
     """The gateway configuration as posture reads it."""
 
@@ -57,7 +58,7 @@ class GatewayInput:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PostureInputs:
     """Everything one assessment reads."""
 

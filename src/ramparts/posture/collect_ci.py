@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Location
 from ramparts.posture.interface import Fact
 from ramparts.posture.repo_files import Hit, RepoFile, RepoFiles, hits_fact
@@ -89,7 +89,7 @@ _HEAD_REF = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Step:
     """A CI step rule: its fact name, its pattern, and the words of its details."""
 

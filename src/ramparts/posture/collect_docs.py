@@ -12,8 +12,8 @@ these facts only say that it exists.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ramparts.core.records import record
 from ramparts.core.types import Location
 from ramparts.posture.interface import Fact
 from ramparts.posture.repo_files import RepoFile, RepoFiles
@@ -29,7 +29,7 @@ _DOC_DIRS = ("docs", "doc", "governance")
 _UNDERLINE = re.compile(r"^(?:={3,}|-{3,}|~{3,}|\^{3,})\s*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Kind:
     """One kind of document: its fact, file-name stems and heading phrases."""
 

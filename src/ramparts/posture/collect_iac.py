@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Location
 from ramparts.posture.collect_k8s import SERVICE_KIND, KubeServers
 from ramparts.posture.interface import Fact
@@ -92,7 +93,7 @@ _EXPOSURE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Resource:
     """One declared resource: its type, address, where, and its settings."""
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Location
 from ramparts.posture.interface import Fact
 from ramparts.posture.repo_files import Hit, RepoFile, hits_fact
@@ -32,7 +33,7 @@ _MODEL_SERVERS = re.compile(
 )
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class KubeServers:
     """Model-server containers and the Services that expose them, from manifests."""
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from ramparts.core.records import record
 from ramparts.core.types import Location, PrincipalKind
 from ramparts.gateway.config import GatewayConfig
 from ramparts.gateway.guards import guard_chains
@@ -47,7 +47,7 @@ def _items(name: str, items: Sequence[str], bad: str, good: str) -> Fact:
     return Fact(name, tuple(items), detail)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegistryState:
     """What posture reads of the registry: every version, the gates and orphans."""
 
@@ -227,7 +227,7 @@ def collect_identities(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditState:
     """What posture reads of the audit log."""
 

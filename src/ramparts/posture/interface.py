@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Location, Severity
 from ramparts.errors import RampartsError
 
@@ -69,7 +70,7 @@ SEVERITY_WEIGHTS: Mapping[Severity, int] = MappingProxyType(
 1-5 level of risk the same way)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fact:
     """One piece of evidence, gathered once per run and shared by every control.
 
@@ -84,7 +85,7 @@ class Fact:
     locations: tuple[Location, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expectation:
     """The pass rule of a control: what the fact's value must be.
 
@@ -117,7 +118,7 @@ class Expectation:
         return "empty" if self.empty else "not empty"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Control:
     """One automated control of the catalogue.
 
@@ -144,7 +145,7 @@ class Control:
         return SEVERITY_WEIGHTS[self.severity]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ControlResult:
     """The judgement of one control, with the evidence that decided it."""
 
@@ -154,7 +155,7 @@ class ControlResult:
     locations: tuple[Location, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameworkItem:
     """One pinned item of a framework: ``GOVERN 1.6``, ``A.6.2.8``, ``LLM01``..."""
 
@@ -163,7 +164,7 @@ class FrameworkItem:
     group: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Framework:
     """A pinned table of a framework's item ids, in the framework's own order."""
 
@@ -178,7 +179,7 @@ class Framework:
         return frozenset(item.id for item in self.items)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Score:
     """Weighted passes over weighted passes and fails; ``None`` when nothing counted.
 
@@ -199,7 +200,7 @@ class Score:
         return None if total == 0 else round(100.0 * self.weight_passed / total, 1)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PostureReport:
     """The outcome of one posture run.
 

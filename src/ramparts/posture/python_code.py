@@ -27,8 +27,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ramparts.core.records import record
 from ramparts.core.types import Location
 from ramparts.posture.repo_files import Hit, RepoFile, RepoFiles
 
@@ -132,7 +133,7 @@ def is_settings_module(file: RepoFile) -> bool:
     )
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class PythonEvidence:
     """What the pass found, as hits per concern, and the files it could not parse."""
 

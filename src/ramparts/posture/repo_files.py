@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ramparts.core.records import record
 from ramparts.core.types import Location
 from ramparts.posture.interface import Fact
 
@@ -45,7 +45,7 @@ SKIPPED_DIRS = frozenset(
 """Folders of vendored or generated files: what they hold is not the project's own."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RepoFile:
     """One file of the walk: its absolute path, its '/'-separated path under the root,
     and its lower-cased name and folders (for matching conventional names)."""
@@ -67,7 +67,7 @@ class RepoFile:
         return len(self.folders)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """One offending item a fact lists: the value text and where it was seen."""
 

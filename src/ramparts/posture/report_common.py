@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.posture.interface import (
     ControlResult,
     PostureError,
@@ -100,7 +100,7 @@ def coverage_counts(report: PostureReport, framework_id: str) -> dict[str, int]:
     return {state: seen.get(state, 0) for state in COVERAGE_STATES}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PreviousRun:
     """The recorded run this report is compared with."""
 
@@ -109,7 +109,7 @@ class PreviousRun:
     started_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusChange:
     """A control whose status differs from the previous run's.
 
@@ -201,7 +201,7 @@ def inventory_counts(inventory: Mapping[str, Any]) -> dict[str, int]:
     return {}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShadowItem:
     """An AI use the organisation has not approved (an SDK call, an endpoint...)."""
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import bisect
 import enum
 import re
-from dataclasses import dataclass
 
+from ramparts.core.records import record
 from ramparts.errors import RampartsError
 
 __all__ = [
@@ -58,7 +58,7 @@ class Category(enum.Enum):
     PII = "pii"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Detection:
     """One sensitive value found in a text.
 

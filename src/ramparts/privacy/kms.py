@@ -40,13 +40,13 @@ import secrets
 import stat
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from ramparts.core.files import write_secret_file
+from ramparts.core.records import record
 from ramparts.privacy.interface import PrivacyError
 from ramparts.privacy.keystore import KEY_BYTES, check_key_name
 
@@ -102,7 +102,7 @@ class KeyWrapper(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Record:
     """One wrapped KEK file."""
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.privacy.checksums import (
     base58check_ok,
     bech32_ok,
@@ -41,7 +41,7 @@ from ramparts.privacy.lexicon import FIRST_NAMES, NAME_STOPWORDS, STREET_SUFFIXE
 __all__ = ["KINDS", "PiiDetector", "PiiKind", "column_hint", "pii_detection"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PiiKind:
     """One kind of personal data: its report title, severity and sensitivity class."""
 
@@ -252,7 +252,7 @@ def _true(_: str) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Recognizer:
     kind: str
     pattern: re.Pattern[str]

@@ -13,7 +13,7 @@ no credential-shaped literals). Token formats are those the providers publish.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ramparts.core.records import record
 
 __all__ = ["RULES", "SECRET_NAME", "SecretRule"]
 
@@ -33,7 +33,7 @@ _ASSIGN_STRICT = (
 _R_VALUE = r"(?![A-Za-z0-9_\-(\[.])"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecretRule:
     """How to recognise one kind of credential.
 

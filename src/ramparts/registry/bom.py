@@ -30,13 +30,14 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ramparts._version import __version__
 from ramparts.core.hashing import hash_files
+from ramparts.core.records import record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding
 from ramparts.registry.interface import PythonPackage, RegistryError
@@ -65,7 +66,7 @@ _SLSA = "https://slsa.dev/provenance/v1"
 _FRAMEWORKS = frozenset({"langchain", "llama-index", "litellm", "vllm", "crewai", "autogen"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BomOptions:
     """How to build the BOM: project name, data owner, scan settings, dependencies."""
 
@@ -76,7 +77,7 @@ class BomOptions:
     personal_data: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Completeness:
     """How many of the recommended fields the BOM fills, and which ones it lacks."""
 

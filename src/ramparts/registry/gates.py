@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Severity
 from ramparts.registry.interface import GateResult
 from ramparts.sign.bundle import Bundle
@@ -34,7 +34,7 @@ from ramparts.sign.statement import manifest_from_statement
 __all__ = ["GATES", "GateInput", "GatePolicy", "evaluate"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GatePolicy:
     """What the gates trust: keys, the provenance policy and the scan threshold."""
 
@@ -44,7 +44,7 @@ class GatePolicy:
     scan_threshold: Severity = Severity.HIGH
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GateInput:
     """The facts about one version that the gates read."""
 

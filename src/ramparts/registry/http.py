@@ -16,7 +16,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from ramparts._version import __version__
+from ramparts.core.records import record
 from ramparts.errors import AuditError, RampartsError
 from ramparts.registry.interface import (
     KINDS,
@@ -66,7 +66,7 @@ def _error(exc: RampartsError) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=_status(exc), headers=headers)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _State:
     registry: Registry
     authenticate: Authenticator
@@ -85,7 +85,7 @@ def _caller(request: Request) -> _Who:
     return _Who(state.authenticate(request), state)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Who:
     caller: Caller
     state: _State

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from ramparts.core.records import record
 from ramparts.core.types import Principal
 from ramparts.errors import RampartsError
 from ramparts.policy.interface import CLASSIFICATIONS
@@ -87,7 +88,7 @@ class RefusedError(RegistryError):
     status: ClassVar[int] = 403
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GateResult:
     """One promotion gate's verdict and why."""
 
@@ -127,7 +128,7 @@ def check_name(text: str, what: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Caller:
     """Who asks, and how they proved it: the principal and its request context.
 
@@ -143,7 +144,7 @@ class Caller:
     request_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Asset:
     """A model, dataset or endpoint."""
 
@@ -172,7 +173,7 @@ class Asset:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Version:
     """One version of an asset and what is known about it."""
 
@@ -227,7 +228,7 @@ class Version:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PythonPackage:
     """A Python distribution the project depends on: pinned or not, archive hashes if known."""
 

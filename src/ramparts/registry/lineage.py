@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ramparts.core.ids import new_id
+from ramparts.core.records import record
 from ramparts.store.schema import lineage_edges, lineage_transforms
 
 __all__ = [
@@ -42,7 +43,7 @@ _T = lineage_transforms.c
 _NAMESPACE = "ramparts"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Graph:
     """Edges with adjacency both ways, and optional node descriptions."""
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ramparts.core.records import record
 
 __all__ = ["CardFacts", "read_card"]
 
@@ -32,7 +34,7 @@ _SECTIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CardFacts:
     """Facts found in a model folder; each is absent when the folder does not say."""
 

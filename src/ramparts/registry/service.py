@@ -23,7 +23,6 @@ import builtins
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -32,6 +31,7 @@ import sqlalchemy as sa
 
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, EventSink, Outcome
+from ramparts.core.records import record
 from ramparts.core.settings import ScanSettings
 from ramparts.errors import InputError
 from ramparts.policy.engine import PolicyEngine
@@ -127,7 +127,7 @@ def _asset(row: Any) -> Asset:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PushRequest:
     """What a push records besides the files."""
 
@@ -1272,7 +1272,7 @@ class Registry:
         return lineage.Graph.of(edges, nodes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Evidence:
     """What a push learned about the files before storing them."""
 
@@ -1282,7 +1282,7 @@ class _Evidence:
     bom: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Stored:
     """Where a push put its rows."""
 
@@ -1291,7 +1291,7 @@ class _Stored:
     transform: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Move:
     """A stage move, and how to undo it."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.types import ErrorRecord, Location, Skip
 from ramparts.errors import InputError
 
@@ -50,7 +51,7 @@ def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(mapping or {}))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AiAsset:
     """One AI asset: a model file, a dataset, an SDK call, an endpoint, a resource...
 
@@ -94,7 +95,7 @@ def _order(asset: AiAsset) -> tuple[str, tuple[str, ...], int, str, str, str]:
     return (loc.path, loc.member, loc.line or 0, asset.kind, asset.name, asset.detail)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Inventory:
     """Every AI asset found under ``root``, sorted (path, line, kind, name)."""
 
@@ -132,7 +133,7 @@ class Inventory:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShadowFinding:
     """An asset in use that the organisation has not approved or registered, and why."""
 

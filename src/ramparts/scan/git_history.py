@@ -17,10 +17,11 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import IO
 
+from ramparts.core.records import record
 from ramparts.core.types import Finding, Location
 from ramparts.privacy.secrets import SecretDetector
 from ramparts.scan.secrets import is_suppressed, secret_finding
@@ -39,7 +40,7 @@ _COMMIT = "\x00commit "
 _MAX_LINE = 1 << 20  # a longer added line (minified data) is cut, not held whole
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _FileDiff:
     commit: str
     path: str

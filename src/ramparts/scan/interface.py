@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import IO, ClassVar
 
+from ramparts.core.records import record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Location, Skip
 from ramparts.errors import RampartsError
@@ -51,7 +52,7 @@ class ScanAbortError(ScanError):
     """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScanItem:
     """A file, or a member inside a container, ready to be read.
 
@@ -99,7 +100,7 @@ ScanOutput = Finding | Skip | ScanItem
 """What a scanner yields: a finding, a deliberate skip, or a nested item to scan."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScanContext:
     """What every scanner may consult: the limits and choices of this run."""
 

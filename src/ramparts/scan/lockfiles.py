@@ -25,13 +25,14 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from ramparts.core.records import record
 
 __all__ = [
     "LOCK_FILE_NAMES",
@@ -61,7 +62,7 @@ _REMOTE = ("http://", "https://", "ftp://", "file:")
 _QUOTED = re.compile(r"([\"'])(.*?)\1")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Declared:
     """One dependency as a manifest declares it.
 
@@ -85,7 +86,7 @@ class Declared:
         return str(canonicalize_name(self.name))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unreadable:
     """An entry (or a whole file) that cannot be audited, and why."""
 
@@ -94,7 +95,7 @@ class Unreadable:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Manifest:
     """What one manifest or lock file declares."""
 
@@ -109,7 +110,7 @@ class Manifest:
         return self.kind not in ("requirements", "pyproject")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Included:
     """A ``-r`` file that the include reader agreed to read."""
 

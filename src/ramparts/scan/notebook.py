@@ -17,8 +17,10 @@ import json.decoder
 import json.scanner
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from ramparts.core.records import record
 
 __all__ = ["Part", "advance", "notebook_parts", "string_positions", "string_values"]
 
@@ -26,7 +28,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TEXT_MIME = ("text/", "application/json", "application/javascript")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Part:
     """The text of one cell source or output, joined from its JSON strings.
 

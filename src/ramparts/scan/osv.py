@@ -28,13 +28,14 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ramparts.core.records import record
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError
 
@@ -67,7 +68,7 @@ _DB_SEVERITY = {
 _ID_PREFERENCE = ("PYSEC-", "GHSA-", "CVE-")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     """One event of an ``ECOSYSTEM`` range; ``version`` is ``None`` for ``introduced: 0``."""
 
@@ -75,7 +76,7 @@ class Event:
     version: Version | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Affected:
     """The part of a record about one PyPI package (canonical name)."""
 
@@ -100,7 +101,7 @@ class Affected:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Advisory:
     """One OSV record, reduced to what an audit of PyPI packages needs."""
 
@@ -124,7 +125,7 @@ class Advisory:
         return tuple(sorted(found))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rejected:
     """A record that could not be used, and why."""
 
@@ -364,7 +365,7 @@ def parse_advisory(data: object, where: str = "record") -> Advisory | Rejected:
 # -- a local export ---------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class OsvDatabase:
     """The advisories of a local OSV export, indexed by canonical package name."""
 
@@ -393,8 +394,8 @@ class OsvDatabase:
     def from_records(cls, records: Iterable[object]) -> OsvDatabase:
         """A database of already decoded records (tests, and the online service)."""
         db = cls()
-        for i, record in enumerate(records):
-            db.add(parse_advisory(record, f"record {i}"))
+        for i, raw in enumerate(records):
+            db.add(parse_advisory(raw, f"record {i}"))
         return db
 
     @classmethod

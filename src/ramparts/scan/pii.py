@@ -21,10 +21,11 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import IO, Protocol
 
+from ramparts.core.records import record
 from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
 from ramparts.privacy.interface import Detection, redact
 from ramparts.privacy.pii import KINDS, PiiDetector, column_hint
@@ -307,7 +308,7 @@ class TableEngine(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Located:
     """A personal value with its offsets in the file's text, line and column, and the
     place inside the file (a notebook cell) where it is."""
@@ -318,7 +319,7 @@ class Located:
     member: tuple[str, ...]
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Columns:
     """What a table's columns hold, counted while its rows are read."""
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
+from ramparts.core.records import record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
 from ramparts.errors import InputError
@@ -42,7 +43,7 @@ class CsvRedactor(Protocol):
         ...
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class RedactionSummary:
     """What a run wrote: files, values replaced per kind, and files left out."""
 

@@ -21,6 +21,7 @@ from typing import IO, Protocol
 from ramparts._version import __version__
 from ramparts.core.clock import SystemClock
 from ramparts.core.interface import Clock
+from ramparts.core.records import record
 from ramparts.core.types import (
     Confidence,
     ErrorRecord,
@@ -48,7 +49,7 @@ class ProgressSink(Protocol):
         ...
 
 
-@dataclasses.dataclass
+@record(frozen=False, slots=False)
 class _Acc:
     """What scanning one file produced (and whether any scanner accepted it)."""
 

@@ -19,10 +19,10 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.privacy.pii import PiiDetector, column_hint, pii_detection
 from ramparts.scan.interface import ScanError
 from ramparts.scan.pii import SAMPLE_ROWS, Located, cells, row_values, value_detections
@@ -32,7 +32,7 @@ __all__ = ["SparkTables", "TableResult"]
 _SCHEMA = "line long, col long, idx long, kind string, start long, end long, value string"
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class TableResult:
     """What one table held: values located as the in-process reader locates them,
     and the column counts for the summaries."""

@@ -45,6 +45,7 @@ from pip_audit._service.osv import OsvService
 from pip_audit._service.pypi import PyPIService
 
 from ramparts.core.files import write_atomic
+from ramparts.core.records import record
 from ramparts.core.types import Severity
 from ramparts.scan.interface import ScanAbortError
 from ramparts.scan.osv import Advisory, OsvDatabase, parse_advisory, preferred_id
@@ -69,7 +70,7 @@ ANSWER_TTL = 24 * 3600
 _SAFE_PART = re.compile(r"[A-Za-z0-9._+!-]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pip-audit's base is a frozen dataclass, which a record cannot extend
 class AdvisoryResult(VulnerabilityResult):
     """A pip-audit result that also carries the advisory's severity, when it has one."""
 
@@ -135,8 +136,8 @@ class OsvOnlineService(OsvService):
             records = self._ask(name, str(spec.version))
             self._keep(name, str(spec.version), records)
         results: list[VulnerabilityResult] = []
-        for record in records:
-            advisory = parse_advisory(record)
+        for raw in records:
+            advisory = parse_advisory(raw)
             # OSV has matched the version already (GIT ranges included): trust it.
             if isinstance(advisory, Advisory) and not advisory.withdrawn:
                 results.append(result_of(advisory, name))
@@ -207,7 +208,7 @@ def service_label(service: VulnerabilityService) -> str:
     return type(service).__name__
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Vulnerability:
     """One vulnerability of one package version, its advisories merged by alias.
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
 from ramparts.errors import InputError
@@ -24,7 +24,7 @@ from ramparts.errors import InputError
 __all__ = ["FileEntry", "walk"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileEntry:
     """A regular file found by the walk."""
 
@@ -33,7 +33,7 @@ class FileEntry:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Rules:
     base: str
     spec: Any  # pathspec.GitIgnoreSpec

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import abc
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.sign.dsse import Envelope
 from ramparts.sign.interface import SignError, VerificationError
 
@@ -28,7 +29,7 @@ MAX_BUNDLE_BYTES = 64 << 20
 """A signature file larger than this is refused before it is parsed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bundle:
     """A parsed bundle: the envelope and the material that says how to verify it."""
 

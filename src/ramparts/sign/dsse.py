@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.sign.interface import Signer, SignError
 
 __all__ = ["IN_TOTO_PAYLOAD_TYPE", "Envelope", "pae", "sign_envelope"]
@@ -37,7 +37,7 @@ def b64decode(text: object, what: str) -> bytes:
         raise SignError(f"the signature's {what} is not valid base64") from exc
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Envelope:
     """A DSSE envelope with one or more ``(keyid, signature)`` pairs."""
 

@@ -23,7 +23,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any
 
 from ramparts.core.files import write_atomic
 from ramparts.core.merkle import MerkleAccumulator, leaf_hash
+from ramparts.core.records import record
 from ramparts.sign.interface import Serialization, SignError, paired
 from ramparts.sign.manifest import hash_model, model_files
 
@@ -54,7 +55,7 @@ MAX_REPORTED_ROWS = 50
 _DIFF_LIMIT = 200_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileFingerprint:
     """One file of the dataset: digest and size; row count and Merkle root for tables."""
 
@@ -65,7 +66,7 @@ class FileFingerprint:
     row_root: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fingerprint:
     """A dataset at one stage: its digest, its files, and (not persisted in JSON) row digests."""
 
@@ -197,7 +198,7 @@ def fingerprint(path: Path, *, dataset: str, stage: str, workers: int | None = N
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileChange:
     """How one file differs from its recorded fingerprint."""
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from ramparts.core.records import record
 from ramparts.errors import RampartsError
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class DifferenceKind(enum.Enum):
     EXTRA = "extra"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Difference:
     """One file (or shard) that does not match the signed manifest."""
 
@@ -104,7 +105,7 @@ class VerificationError(SignError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Serialization:
     """How a model was hashed: the ``serialization`` object of the predicate."""
 
@@ -142,7 +143,7 @@ class Serialization:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resource:
     """One hashed file or shard: ``name`` is a ``/``-separated path (``path:start:end``)."""
 
@@ -151,7 +152,7 @@ class Resource:
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Manifest:
     """Everything a signature covers: the model's name, its resources and how they were made.
 

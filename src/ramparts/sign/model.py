@@ -9,9 +9,9 @@ and each changed, missing and extra file.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from ramparts.core.records import record
 from ramparts.sign.bundle import Bundle
 from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, sign_envelope
 from ramparts.sign.interface import (
@@ -29,7 +29,7 @@ from ramparts.sign.statement import manifest_from_statement, statement_bytes
 __all__ = ["Signed", "default_signature_path", "sign_model", "verify_model"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Signed:
     """What signing or verifying produced: the manifest, the bundle, and time spent hashing."""
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ramparts.core.records import record
 from ramparts.sign.bundle import Bundle
 from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, sign_envelope
 from ramparts.sign.interface import Signer, SignError, VerificationError, Verifier
@@ -47,7 +48,7 @@ BUILD_TYPE = "urn:ramparts:buildtype:workflow:v1"
 MAX_BUNDLE_BYTES = 64 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dependency:
     """An input of the build: a dataset, a base model, the source repository."""
 
@@ -72,7 +73,7 @@ class Dependency:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BuildContext:
     """Who built what, from which source, when: the facts a provenance statement records."""
 
@@ -238,7 +239,7 @@ def sign_statement(statement: bytes, signer: Signer) -> bytes:
     return json.dumps(envelope.to_json(), separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProvenancePolicy:
     """What a provenance statement must say for a model to be accepted.
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Protocol
 
 from ramparts.core.ids import parse_id
+from ramparts.core.records import record
 from ramparts.core.types import Severity
 from ramparts.errors import InputError, RampartsError
 
@@ -43,7 +43,7 @@ def _utc(name: str, value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScanRunRecord:
     """One recorded scan run: when, what, its outcome, and the full JSON report.
 

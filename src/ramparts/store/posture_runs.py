@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
 import sqlalchemy as sa
 
+from ramparts.core.records import record
 from ramparts.store.engine import begin_write, redact_url, store_error
 from ramparts.store.interface import StoreError
 from ramparts.store.schema import posture_runs
@@ -18,7 +18,7 @@ from ramparts.store.schema import posture_runs
 __all__ = ["PostureRun", "PostureRunStore"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PostureRun:
     """One recorded posture run."""
 

@@ -27,10 +27,11 @@ import fnmatch
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Final
 
+from ramparts.core.records import record
 from ramparts.errors import ConfigError
 from ramparts.scan.models.pickle_vm import ArgCheck, is_node
 
@@ -684,7 +685,7 @@ ARG_CHECKS: Final[Mapping[str, ArgCheck]] = {"_codecs.encode": _check_codecs_enc
 _USER_ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[\w*?\[\]]+)+$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PicklePolicy:
     """The allowlist (exact names and glob patterns) plus the deliberately unsafe overrides.
 

@@ -27,9 +27,10 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import IO, Final
 
+from ramparts.core.records import record
 from ramparts.core.types import Confidence, Finding, Location, Severity
 from ramparts.scan.models.pickle_policy import DEFAULT_POLICY, PicklePolicy, Verdict
 from ramparts.scan.models.pickle_vm import (
@@ -173,7 +174,7 @@ def _action(ref: Ref) -> str:
     return f"calls ({ref.invoked_by})"
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Judge:
     """Per-stream state: verdict cache and the findings already made (deduplicated)."""
 

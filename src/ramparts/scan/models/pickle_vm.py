@@ -37,9 +37,10 @@ import re
 import struct
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field, fields
 from typing import IO, Final, NamedTuple
 
+from ramparts.core.records import record
 from ramparts.errors import ConfigError
 
 __all__ = [
@@ -79,7 +80,7 @@ ArgCheck = Callable[[object], bool]
 """A predicate over the symbolic arguments of a call: whether the call is acceptable."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Truncated:
     """A string or bytes value too long to keep: its first characters and its size."""
 
@@ -87,7 +88,7 @@ class Truncated:
     size: int
 
 
-@dataclass(eq=False, slots=True)
+@record(frozen=False, eq=False)
 class Ref:
     """A global that a pickle names: one per distinct ``module``/``name`` per pickle.
 
@@ -124,7 +125,7 @@ class Ref:
         return f"{self.module}.{self.name}"
 
 
-@dataclass(eq=False, slots=True)
+@record(frozen=False, eq=False)
 class Call:
     """What invoking ``func`` with ``args`` returns (by REDUCE, NEWOBJ, OBJ, INST...)."""
 
@@ -134,7 +135,7 @@ class Call:
     offset: int
 
 
-@dataclass(eq=False, slots=True)
+@record(frozen=False, eq=False)
 class Bag:
     """A container that holds nodes (references or call results), kept for their sake.
 
@@ -146,7 +147,7 @@ class Bag:
     items: dict[str, object] | None = None
 
 
-@dataclass(eq=False, slots=True)
+@record(frozen=False, eq=False)
 class _Dict:
     """A small dict of plain data whose entries are kept (joblib pickles only)."""
 
@@ -162,7 +163,7 @@ class _NodeTuple(tuple[object, ...]):
 _NODE_TYPES: Final = frozenset({Ref, Call, Bag, _NodeTuple})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     """Bounds on the interpreter's memory and work; every one is generous for real files.
 
@@ -192,7 +193,7 @@ class Limits:
     """Bytes kept of a text argument (protocol 0 names and memo indices)."""
 
     def __post_init__(self) -> None:
-        for name in self.__slots__:
+        for name in (f.name for f in fields(self)):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"pickle limit {name} must be a positive integer, got {value!r}")
@@ -200,7 +201,7 @@ class Limits:
             raise ConfigError("pickle limit chunk_size must be at least 4096 bytes")
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class PickleResult:
     """What one pickle of a stream names, calls and does.
 
@@ -365,7 +366,7 @@ def _tokens(*, memoize: bool, puts: bool) -> list[bytes]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Patterns:
     memo_run: re.Pattern[bytes]  # protocol 4+: MEMOIZE inside runs, explicit PUTs end them
     memo_count: re.Pattern[bytes]  # the same tokens, capturing each MEMOIZE

@@ -11,8 +11,9 @@ from __future__ import annotations
 import mmap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO
+
+from ramparts.core.records import record
 
 __all__ = [
     "MAX_IN_MEMORY",
@@ -34,7 +35,7 @@ class WireError(ValueError):
     """The bytes are not a well-formed protobuf message."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Field:
     """One field on the wire: number, wire type, and its value (int or a byte span)."""
 

@@ -19,9 +19,10 @@ import struct
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import IO, Any
 
+from ramparts.core.records import record
 from ramparts.core.types import Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
 from ramparts.scan.models.containers import (
@@ -102,7 +103,7 @@ class _Reader:
         return [True] * n if self.byte() else self.bits(n)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Folder:
     coders: list[tuple[bytes, int, int, bytes]] = field(default_factory=list)
     bind_pairs: list[tuple[int, int]] = field(default_factory=list)
@@ -116,7 +117,7 @@ class _Folder:
         return finals[0] if finals else 0
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class _Streams:
     pack_pos: int = 0
     pack_sizes: list[int] = field(default_factory=list)
