@@ -9,7 +9,7 @@ from dataclasses import InitVar, field
 
 import pytest
 
-from ramparts.core.records import record
+from ramparts.core.records import COMPILE_AFTER, record
 
 
 @record
@@ -65,20 +65,39 @@ class Child(Point):
     label: str = "c"
 
 
-def test_init_takes_positional_keyword_and_defaults_as_dataclass() -> None:
-    p = Point(1, y=2)
+def _bad_calls() -> list[tuple[tuple[object, ...], dict[str, object]]]:
+    return [((), {}), ((1, 2, (), [], 5), {}), ((1,), {"x": 1}), ((1,), {"z": 1})]
+
+
+def _messages(cls: type) -> list[str]:
+    out = []
+    for args, kwargs in _bad_calls():
+        with pytest.raises(TypeError) as caught:
+            cls(*args, **kwargs)
+        out.append(str(caught.value).replace(cls.__qualname__, "C"))
+    return out
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["generic", "compiled"])
+def test_init_binds_as_dataclass_before_and_after_compiling(compiled: bool) -> None:
+    @record
+    class Fresh:
+        """A class of its own, so that its __init__ starts generic."""
+
+        x: float
+        y: int = 0
+        tags: tuple[str, ...] = ()
+        notes: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    if compiled:
+        for _ in range(COMPILE_AFTER + 1):
+            Fresh(0)
+    assert (Fresh.__init__.__name__ == "__init__") is compiled
+    p = Fresh(1, y=2)
     assert (p.x, p.y, p.tags, p.notes) == (1, 2, (), [])
-    assert Point(1).notes is not Point(1).notes  # a fresh default per instance
-    bad: list[tuple[tuple[object, ...], dict[str, object]]] = [
-        ((), {}),
-        ((1, 2, (), [], 5), {}),
-        ((1,), {"x": 1}),
-        ((1,), {"z": 1}),
-    ]
-    for args, kwargs in bad:
-        for cls in (Point, RealPoint):
-            with pytest.raises(TypeError):
-                cls(*args, **kwargs)  # type: ignore[arg-type]
+    assert Fresh(1).notes is not Fresh(1).notes  # a fresh default per instance
+    assert Fresh(1, 2, ("a",), ["b"]) == Fresh(x=1, tags=("a",), y=2)
+    assert _messages(Fresh) == _messages(RealPoint)
 
 
 def test_repr_eq_and_hash_match_dataclass() -> None:
@@ -107,9 +126,10 @@ def test_frozen_and_slotted() -> None:
 
 
 def test_post_init_runs_and_may_normalise() -> None:
-    assert Checked(2).size == 4
-    with pytest.raises(ValueError, match="negative"):
-        Checked(-1)
+    for _ in range(COMPILE_AFTER + 2):  # generic, then compiled
+        assert Checked(2).size == 4
+        with pytest.raises(ValueError, match="negative"):
+            Checked(-1)
 
 
 def test_dataclass_functions_work() -> None:
@@ -191,3 +211,36 @@ def test_a_class_without_docstring_gets_one() -> None:
 
     assert Bare.__doc__ == "Bare(...)"
     assert Bare(1).a == 1
+
+
+def test_generic_init_words_errors_as_python_does() -> None:
+    @record
+    class Two:
+        """All required."""
+
+        a: int
+        b: int
+
+    @dataclasses.dataclass(frozen=True)
+    class RealTwo:
+        """All required, as a dataclass."""
+
+        a: int
+        b: int
+
+    @record
+    class Empty:
+        """No field."""
+
+    @dataclasses.dataclass(frozen=True)
+    class RealEmpty:
+        """No field, as a dataclass."""
+
+    def message(cls: type, *args: int) -> str:
+        with pytest.raises(TypeError) as caught:
+            cls(*args)
+        return str(caught.value).replace(cls.__qualname__, "C")
+
+    assert message(Two, 1, 2, 3) == message(RealTwo, 1, 2, 3)
+    assert message(Two, 1) == message(RealTwo, 1)
+    assert message(Empty, 1) == message(RealEmpty, 1)

@@ -16,11 +16,10 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from ramparts._version import __version__
 from ramparts.core.clock import SystemClock
-from ramparts.core.interface import Clock
 from ramparts.core.records import record
 from ramparts.core.types import (
     Confidence,
@@ -33,6 +32,9 @@ from ramparts.core.types import (
 )
 from ramparts.scan.interface import HEAD_SIZE, ScanAbortError, ScanContext, ScanItem, Scanner
 from ramparts.scan.walk import FileEntry, walk
+
+if TYPE_CHECKING:
+    from ramparts.core.interface import Clock  # a protocol; its module costs start-up time
 
 __all__ = ["ProgressSink", "run_scan"]
 
