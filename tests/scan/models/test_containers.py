@@ -8,6 +8,7 @@ import io
 import lzma
 import struct
 import tarfile
+import tracemalloc
 import zipfile
 import zlib
 from pathlib import Path
@@ -110,6 +111,28 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
     )
     report = scan(tmp_path)
     assert "RMP-ARCHIVE-004" in rules(report)
+
+
+def test_member_that_lies_about_its_size_is_inflated_in_bounded_steps(tmp_path: Path) -> None:
+    # A pickle whose BINBYTES argument is 64 MiB of zeros (about 64 KiB deflated), in a
+    # member whose headers claim 64 bytes: the declared sizes pass every limit, so only
+    # the reader's own bound keeps memory small.
+    payload = b"\x80\x04B" + struct.pack("<I", 64 << 20) + b"\0" * (64 << 20) + b"."
+    data = bytearray(zip_bytes({"a.pkl": payload}, zipfile.ZIP_DEFLATED))
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 64)  # uncompressed size in the directory
+    struct.pack_into("<I", data, 22, 64)  # and in the local header
+    (tmp_path / "liar.zip").write_bytes(bytes(data))
+    del payload, data
+    tracemalloc.start()
+    try:
+        report = scan(tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.stats.files_scanned == 1
+    assert dangerous(report) == []
+    assert peak < 24 << 20  # one inflated piece is at most 1 MiB; the whole is 64 MiB
 
 
 def test_gzip_bomb_is_refused(tmp_path: Path) -> None:

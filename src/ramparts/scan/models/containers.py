@@ -178,9 +178,11 @@ def _zip_limits(item: ScanItem, zf: zipfile.ZipFile, ctx: ScanContext) -> Iterat
 
 def has_zip_trailer(item: ScanItem) -> bool:
     """Whether the item ends with a zip end-of-central-directory record (a polyglot)."""
+    tail = (1 << 16) + 22  # the record and the longest comment it may carry
     with item.open() as fh:
-        fh.seek(max(0, item.size - (1 << 16) - 22))
-        return b"PK\x05\x06" in fh.read()
+        fh.seek(max(0, item.size - tail))
+        # Bounded: a zip member's stated size can lie, and the rest is then not the end.
+        return b"PK\x05\x06" in fh.read(tail)
 
 
 def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> Iterator[ScanOutput]:
@@ -241,13 +243,82 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
                 yield item.child(info.filename, info.file_size, head, opener)
 
 
+_READ = 1 << 16
+"""Compressed bytes read at a time (and the least of a stored member's reads)."""
+_OUT = 1 << 20
+"""The most bytes one decompression step may produce: a member that lies about its
+size, or a stream of a bomb, never makes more than this at once."""
+
+
+class _Inflater:
+    """Raw deflate (or zlib with ``wbits``) with the ``needs_input`` interface of bz2 and
+    lzma decompressors, so that output can be bounded the same way."""
+
+    def __init__(self, wbits: int) -> None:
+        self._d = zlib.decompressobj(wbits)
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._d.unconsumed_tail
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        return self._d.decompress(self._d.unconsumed_tail + data, max_length)
+
+
+class _Pieces:
+    """A byte source's data, decompressed when ``d`` is given, in bounded pieces.
+
+    ``remaining`` bounds what is read of ``raw`` (a zip member's compressed size);
+    ``None`` reads to its end.
+    """
+
+    def __init__(self, raw: IO[bytes], remaining: int | None, d: Any) -> None:
+        self._raw = raw
+        self._remaining = remaining
+        self._d = d
+
+    def _read(self, n: int) -> bytes:
+        if self._remaining is not None:
+            n = min(n, self._remaining)
+            if n <= 0:
+                return b""
+        data = self._raw.read(n)
+        if self._remaining is not None:
+            self._remaining = self._remaining - len(data) if data else 0
+        return data
+
+    def next(self, want: int) -> bytes:
+        """The next piece (empty at the end): about ``want`` bytes of a stored source,
+        at most :data:`_OUT` of a compressed one."""
+        if self._d is None:
+            return self._read(max(want, _READ))
+        while not self._d.eof:
+            data = b""
+            if self._d.needs_input:
+                data = self._read(_READ)
+                if not data:
+                    break
+            out: bytes = self._d.decompress(data, _OUT)
+            if out:
+                return out
+            if not data:
+                break  # no input taken and no output made: nothing more will come
+        return b""
+
+
 class _MemberReader(io.RawIOBase):
     """A zip member's data, located through its local header and inflated as it is read.
 
     This is how lenient loaders (PyTorch's among them) read members: by the central
-    directory's offset, ignoring the local name and the CRC. Memory stays bounded by
-    the chunk size whatever the member's size. Seeking backwards restarts the
-    decompression, as :mod:`zipfile` does.
+    directory's offset, ignoring the local name and the CRC. Memory stays bounded
+    whatever the member's size or what it claims: reads are sized by the request (a
+    4 KiB head of a stored 64 MiB tensor reads 64 KiB) and each decompression step
+    makes at most :data:`_OUT` bytes. Seeking backwards in a compressed member restarts
+    the decompression, as :mod:`zipfile` does; a stored member is seeked directly.
     """
 
     def __init__(self, raw: IO[bytes], start: int, info: zipfile.ZipInfo) -> None:
@@ -260,12 +331,14 @@ class _MemberReader(io.RawIOBase):
         self._method = info.compress_type
         self._restart()
 
-    def _restart(self) -> None:
-        self._raw.seek(self._start)
-        self._remaining = self._compressed
+    def _restart(self, at: int = 0) -> None:
+        self._raw.seek(self._start + at)
+        self._pieces = _Pieces(
+            self._raw, self._compressed - at, _MEMBER_DECOMPRESSORS[self._method]()
+        )
         self._buf = b""
-        self._pos = 0
-        self._d = _MEMBER_DECOMPRESSORS[self._method]()
+        self._off = 0
+        self._pos = at
 
     def readable(self) -> bool:
         return True
@@ -279,6 +352,9 @@ class _MemberReader(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
         target = max(0, base + offset)
+        if self._method == zipfile.ZIP_STORED:
+            self._restart(min(target, self._compressed))
+            return self._pos
         if target < self._pos:
             self._restart()
         skip = bytearray(1 << 16)
@@ -289,16 +365,12 @@ class _MemberReader(io.RawIOBase):
         return self._pos
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buf and self._remaining > 0:
-            chunk = self._raw.read(min(self._remaining, 1 << 20))
-            if not chunk:
-                self._remaining = 0
-                break
-            self._remaining -= len(chunk)
-            self._buf = chunk if self._d is None else self._d.decompress(chunk)
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
+        if self._off >= len(self._buf):
+            self._buf = self._pieces.next(len(b))
+            self._off = 0
+        n = min(len(b), len(self._buf) - self._off)
+        b[:n] = self._buf[self._off : self._off + n]
+        self._off += n
         self._pos += n
         return n
 
@@ -314,7 +386,15 @@ class _ZipLzma:
         self._d: lzma.LZMADecompressor | None = None
         self._pending = b""
 
-    def decompress(self, data: bytes) -> bytes:
+    @property
+    def needs_input(self) -> bool:
+        return self._d is None or self._d.needs_input
+
+    @property
+    def eof(self) -> bool:
+        return self._d is not None and self._d.eof
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
         if self._d is None:
             self._pending += data
             if len(self._pending) < 4:
@@ -327,12 +407,12 @@ class _ZipLzma:
             filters = [decode(lzma.FILTER_LZMA1, props)]
             self._d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
             data, self._pending = self._pending[4 + size :], b""
-        return self._d.decompress(data)
+        return self._d.decompress(data, max_length)
 
 
 _MEMBER_DECOMPRESSORS: dict[int, Callable[[], Any]] = {
     zipfile.ZIP_STORED: lambda: None,
-    zipfile.ZIP_DEFLATED: lambda: zlib.decompressobj(-15),
+    zipfile.ZIP_DEFLATED: lambda: _Inflater(-15),
     zipfile.ZIP_BZIP2: bz2.BZ2Decompressor,
     zipfile.ZIP_LZMA: _ZipLzma,
 }
@@ -358,7 +438,8 @@ def _member_opener(item: ScanItem, info: zipfile.ZipInfo) -> IO[bytes]:
     except BaseException:
         raw.close()
         raise
-    return io.BufferedReader(reader, buffer_size=1 << 20)
+    # Small: a head read takes one buffer; bulk reads (the pickle VM's) pass straight through.
+    return io.BufferedReader(reader, buffer_size=_READ)
 
 
 def _prefix(item: ScanItem, raw: IO[bytes], size: int, *, scan: bool) -> Iterator[ScanOutput]:
@@ -448,25 +529,24 @@ _DECOMPRESSORS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
 
 
 class _ZlibReader(io.RawIOBase):
-    """A zlib stream (joblib's default compression) read incrementally."""
+    """A zlib stream (joblib's default compression) read incrementally, each step
+    making at most :data:`_OUT` bytes."""
 
     def __init__(self, fh: IO[bytes]) -> None:
-        self._fh = fh
-        self._d = zlib.decompressobj()
+        self._pieces = _Pieces(fh, None, _Inflater(zlib.MAX_WBITS))
         self._buf = b""
+        self._off = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buf and not self._d.eof:
-            chunk = self._fh.read(1 << 20)
-            if not chunk:
-                break
-            self._buf = self._d.decompress(chunk)
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
+        if self._off >= len(self._buf):
+            self._buf = self._pieces.next(len(b))
+            self._off = 0
+        n = min(len(b), len(self._buf) - self._off)
+        b[:n] = self._buf[self._off : self._off + n]
+        self._off += n
         return n
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import functools
 import io
 import re
 import struct
@@ -366,29 +367,25 @@ def _tokens(*, memoize: bool, puts: bool) -> list[bytes]:
     ]
 
 
-@record
-class _Patterns:
-    memo_run: re.Pattern[bytes]  # protocol 4+: MEMOIZE inside runs, explicit PUTs end them
-    memo_count: re.Pattern[bytes]  # the same tokens, capturing each MEMOIZE
-    put_run: re.Pattern[bytes]  # protocols 0-3: explicit PUTs inside runs, MEMOIZE ends them
+# Each pattern holds eight 256-way length alternatives and takes about 60 ms to
+# compile, so each is compiled on first use: a protocol 4 pickle needs no PUT pattern.
+@functools.cache
+def _memo_run() -> re.Pattern[bytes]:
+    """Protocol 4+: MEMOIZE inside runs, explicit PUTs end them."""
+    return re.compile(b"(?:" + b"|".join(_tokens(memoize=True, puts=False)) + b")++", re.DOTALL)
 
 
-_PATTERNS: list[_Patterns] = []
+@functools.cache
+def _memo_count() -> re.Pattern[bytes]:
+    """The tokens of :func:`_memo_run`, capturing each MEMOIZE."""
+    tokens = _tokens(memoize=False, puts=False)
+    return re.compile(b"(?:" + b"|".join(tokens) + b")*+(\x94)?", re.DOTALL)
 
 
-def _patterns() -> _Patterns:
-    if not _PATTERNS:
-        memo = _tokens(memoize=True, puts=False)
-        nomemo = _tokens(memoize=False, puts=False)
-        put = _tokens(memoize=False, puts=True)
-        _PATTERNS.append(
-            _Patterns(
-                memo_run=re.compile(b"(?:" + b"|".join(memo) + b")++", re.DOTALL),
-                memo_count=re.compile(b"(?:" + b"|".join(nomemo) + b")*+(\x94)?", re.DOTALL),
-                put_run=re.compile(b"(?:" + b"|".join(put) + b")++", re.DOTALL),
-            )
-        )
-    return _PATTERNS[0]
+@functools.cache
+def _put_run() -> re.Pattern[bytes]:
+    """Protocols 0-3: explicit PUTs inside runs, MEMOIZE ends them."""
+    return re.compile(b"(?:" + b"|".join(_tokens(memoize=False, puts=True)) + b")++", re.DOTALL)
 
 
 # Data opcodes whose payload can be too long for the regex: (length width, signed).
@@ -1233,9 +1230,8 @@ class _Machine:
     def walk(self, *, memo_style: bool, count: bool, stop_at: int | None = None) -> _Run:
         """Follow a plain-data run from the reader's position (see :class:`_Run`)."""
         r = self.r
-        pats = _patterns()
-        run = pats.memo_run if memo_style else pats.put_run
-        counter = pats.memo_count
+        run = _memo_run() if memo_style else _put_run()
+        counter = _memo_count() if count else None
         run_ops = _RUN_OPS[memo_style]
         anchors = [(r.offset, 0)]  # recent piece starts, with the MEMOIZE count before each
         counted = 0
@@ -1256,7 +1252,7 @@ class _Machine:
                 anchors.append((r.base + pos, counted))
                 if len(anchors) > 8:
                     del anchors[0]
-                if count:
+                if counter is not None:
                     found = counter.findall(buf, pos, e)
                     counted += len(found) - found.count(b"")
                 r.pos = e
