@@ -81,13 +81,8 @@ def _messages(cls: type) -> list[str]:
 @pytest.mark.parametrize("compiled", [False, True], ids=["generic", "compiled"])
 def test_init_binds_as_dataclass_before_and_after_compiling(compiled: bool) -> None:
     @record
-    class Fresh:
-        """A class of its own, so that its __init__ starts generic."""
-
-        x: float
-        y: int = 0
-        tags: tuple[str, ...] = ()
-        notes: list[str] = field(default_factory=list, compare=False, repr=False)
+    class Fresh(Point):
+        """Point's fields in a class of its own, so that its __init__ starts generic."""
 
     if compiled:
         for _ in range(COMPILE_AFTER + 1):

@@ -310,7 +310,29 @@ class _Pieces:
         return b""
 
 
-class _MemberReader(io.RawIOBase):
+class _PiecesReader(io.RawIOBase):
+    """A readable stream over :class:`_Pieces`, copying out of one piece at a time."""
+
+    _pieces: _Pieces
+    _buf = b""
+    _off = 0
+    _pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._off >= len(self._buf):
+            self._buf = self._pieces.next(len(b))
+            self._off = 0
+        n = min(len(b), len(self._buf) - self._off)
+        b[:n] = self._buf[self._off : self._off + n]
+        self._off += n
+        self._pos += n
+        return n
+
+
+class _MemberReader(_PiecesReader):
     """A zip member's data, located through its local header and inflated as it is read.
 
     This is how lenient loaders (PyTorch's among them) read members: by the central
@@ -340,9 +362,6 @@ class _MemberReader(io.RawIOBase):
         self._off = 0
         self._pos = at
 
-    def readable(self) -> bool:
-        return True
-
     def seekable(self) -> bool:
         return True
 
@@ -363,16 +382,6 @@ class _MemberReader(io.RawIOBase):
             if not self.readinto(view):
                 break
         return self._pos
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._off >= len(self._buf):
-            self._buf = self._pieces.next(len(b))
-            self._off = 0
-        n = min(len(b), len(self._buf) - self._off)
-        b[:n] = self._buf[self._off : self._off + n]
-        self._off += n
-        self._pos += n
-        return n
 
     def close(self) -> None:
         self._raw.close()
@@ -528,26 +537,12 @@ _DECOMPRESSORS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
 }
 
 
-class _ZlibReader(io.RawIOBase):
+class _ZlibReader(_PiecesReader):
     """A zlib stream (joblib's default compression) read incrementally, each step
     making at most :data:`_OUT` bytes."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         self._pieces = _Pieces(fh, None, _Inflater(zlib.MAX_WBITS))
-        self._buf = b""
-        self._off = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._off >= len(self._buf):
-            self._buf = self._pieces.next(len(b))
-            self._off = 0
-        n = min(len(b), len(self._buf) - self._off)
-        b[:n] = self._buf[self._off : self._off + n]
-        self._off += n
-        return n
 
 
 _DECOMPRESSORS["zlib"] = lambda fh: io.BufferedReader(_ZlibReader(fh))
