@@ -2,7 +2,7 @@
 
 ``@dataclass`` compiles six methods from source text for every class (``__init__``,
 ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``): about a
-millisecond each on CPython 3.11, which made defining the classes that one
+millisecond a class on CPython 3.11, which made defining the classes that one
 ``ramparts scan models FILE`` imports cost more than the scan. ``record`` builds the
 same class with ``dataclasses.dataclass(init=False, repr=False, eq=False)``, which
 compiles nothing, and adds the methods itself:
