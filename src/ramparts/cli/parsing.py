@@ -65,11 +65,8 @@ class FillingHelpFormatter(argparse.HelpFormatter):
         return text
 
 
-class _HelpFormatter(FillingHelpFormatter):
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, FillingHelpFormatter):
     """Keeps hand-wrapped descriptions (the default of :class:`Parser`)."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
 class Parser(argparse.ArgumentParser):

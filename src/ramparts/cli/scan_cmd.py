@@ -61,7 +61,7 @@ def add_parser(commands: Any, only: str | None = None) -> None:
     )
     scan.set_defaults(handler=scan.help_handler())
     sub = scan.add_command_parsers("scanners")
-    if only is None or only not in subcommands():
+    if only not in subcommands():
         only = None
     if only in (None, DEFAULT_SUBCOMMAND):
         _leaf(sub, DEFAULT_SUBCOMMAND, "run every scanner on PATH", None)

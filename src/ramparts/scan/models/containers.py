@@ -326,7 +326,7 @@ class _PiecesReader(io.RawIOBase):
             self._buf = self._pieces.next(len(b))
             self._off = 0
         n = min(len(b), len(self._buf) - self._off)
-        b[:n] = self._buf[self._off : self._off + n]
+        b[:n] = memoryview(self._buf)[self._off : self._off + n]
         self._off += n
         self._pos += n
         return n

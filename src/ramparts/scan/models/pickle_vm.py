@@ -194,10 +194,12 @@ class Limits:
     """Bytes kept of a text argument (protocol 0 names and memo indices)."""
 
     def __post_init__(self) -> None:
-        for name in (f.name for f in fields(self)):
-            value = getattr(self, name)
+        for f in fields(self):
+            value = getattr(self, f.name)
             if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"pickle limit {name} must be a positive integer, got {value!r}")
+                raise ConfigError(
+                    f"pickle limit {f.name} must be a positive integer, got {value!r}"
+                )
         if self.chunk_size < 4096:
             raise ConfigError("pickle limit chunk_size must be at least 4096 bytes")
 
