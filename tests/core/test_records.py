@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import pickle
 from dataclasses import InitVar, field
 
@@ -88,6 +89,8 @@ def test_init_binds_as_dataclass_before_and_after_compiling(compiled: bool) -> N
         for _ in range(COMPILE_AFTER + 1):
             Fresh(0)
     assert (Fresh.__init__.__name__ == "__init__") is compiled
+    if compiled:  # the signature reads as dataclass's does
+        assert "notes=<factory>" in str(inspect.signature(Fresh.__init__))
     p = Fresh(1, y=2)
     assert (p.x, p.y, p.tags, p.notes) == (1, 2, (), [])
     assert Fresh(1).notes is not Fresh(1).notes  # a fresh default per instance
