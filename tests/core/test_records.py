@@ -7,9 +7,11 @@ import dataclasses
 import inspect
 import pickle
 from dataclasses import InitVar, field
+from typing import ClassVar
 
 import pytest
 
+from ramparts.core import records
 from ramparts.core.records import COMPILE_AFTER, record
 
 
@@ -202,13 +204,66 @@ def test_refuses_what_it_does_not_support() -> None:
                 pass
 
 
-def test_a_class_without_docstring_gets_one() -> None:
-    @record
-    class Bare:
+def test_own_field_functions_match_dataclasses() -> None:
+    @record(slots=False)
+    class Loose:  # no docstring: dataclasses' view of it must not need inspect
         a: int
+        b: list[int] = records.field(default_factory=list)
+        c: int = records.field(default=3, repr=False)
+        limit: ClassVar[int] = 9
 
-    assert Bare.__doc__ == "Bare(...)"
-    assert Bare(1).a == 1
+    assert [f.name for f in records.fields(Loose)] == ["a", "b", "c"]
+    assert [f.name for f in dataclasses.fields(Loose)] == ["a", "b", "c"]
+    assert Loose.c == 3  # a plain class attribute, as dataclass leaves it
+    assert "b" not in Loose.__dict__
+    assert Loose.limit == 9
+    loose = Loose(1)
+    assert records.replace(loose, c=4) == dataclasses.replace(loose, c=4) == Loose(1, [], 4)
+    assert repr(loose) == "test_own_field_functions_match_dataclasses.<locals>.Loose(a=1, b=[])"
+    assert loose.__dict__ == {"a": 1, "b": [], "c": 3}
+    assert records.is_record(loose)
+    assert records.is_record(Loose)
+    assert not records.is_record(RealPoint(1))
+    with pytest.raises(TypeError, match="record type"):
+        records.fields(RealPoint)
+    with pytest.raises(ValueError, match="both"):
+        records.field(default=1, default_factory=list)
+    assert Point.__match_args__ == ("x", "y", "tags", "notes")
+    match Point(1, 2):
+        case Point(x, y):
+            assert (x, y) == (1, 2)
+
+
+def test_a_real_dataclass_may_extend_a_record() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Labelled(Point):
+        label: str = "l"
+
+    labelled = Labelled(1, label="z")
+    assert (labelled.x, labelled.label) == (1, "z")
+    with pytest.raises(TypeError, match="non-frozen"):
+
+        @dataclasses.dataclass
+        class Thawed(Point):
+            label: str = "l"
+
+
+def test_refuses_mutable_defaults_and_dataclass_bases() -> None:
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @record
+        class Shared:
+            """A list shared by every instance."""
+
+            items: list[int] = []  # noqa: RUF012 - the mistake under test
+
+    with pytest.raises(TypeError, match="cannot extend dataclass"):
+
+        @record
+        class FromReal(RealPoint):
+            """A record over a dataclass."""
+
+            label: str = "c"
 
 
 def test_generic_init_words_errors_as_python_does() -> None:

@@ -19,7 +19,6 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +37,7 @@ from ramparts.core.merkle import (
     leaf_hash,
     subtree_root,
 )
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import AuditError, InputError
 from ramparts.store.engine import begin_write, failure_reason
 from ramparts.store.schema import audit_checkpoints, audit_entries, audit_head, audit_subject_keys

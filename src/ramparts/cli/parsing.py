@@ -8,11 +8,12 @@ call, and a CLI framework's imports cost more than scanning a small model file.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from ramparts.core.records import replace
 
 if TYPE_CHECKING:
     from ramparts.core.settings import ScanSettings
@@ -155,7 +156,7 @@ def add_walk_options(parser: argparse.ArgumentParser) -> None:
 
 def walk_settings(settings: ScanSettings, args: argparse.Namespace) -> ScanSettings:
     """``settings`` with the walk options of :func:`add_walk_options` applied."""
-    return dataclasses.replace(
+    return replace(
         settings,
         exclude=(*settings.exclude, *args.exclude),
         respect_gitignore=settings.respect_gitignore and not args.no_gitignore,

@@ -4,7 +4,6 @@ catalogue, score it, map it to frameworks, and compare with the previous run."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from ramparts.cli.parsing import (
     walk_settings,
 )
 from ramparts.cli.state import AppState
-from ramparts.core.records import record
+from ramparts.core.records import record, replace
 from ramparts.errors import InputError
 
 if TYPE_CHECKING:
@@ -305,15 +304,15 @@ def _run(state: AppState, args: argparse.Namespace) -> int:
     fmt = args.cmd_format or state.format
     output = args.cmd_output or state.output
     settings = state.settings()
-    scan_settings = dataclasses.replace(
+    scan_settings = replace(
         walk_settings(settings.scan, args),
-        deps=dataclasses.replace(
+        deps=replace(
             settings.scan.deps,
             offline=settings.scan.deps.offline or not args.online,
             cache_dir=settings.scan.deps.cache_dir or settings.state_dir / "cache" / "pip-audit",
         ),
     )
-    settings = dataclasses.replace(settings, scan=scan_settings)
+    settings = replace(settings, scan=scan_settings)
     now = datetime.now(UTC)
     walked = list(walk(root, scan_settings))  # once, for the scan and the collectors
     progress = DelayedProgress(enabled=not state.quiet, label="posture")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from ramparts.cli.parsing import (
     walk_settings,
 )
 from ramparts.cli.state import AppState
+from ramparts.core.records import replace
 from ramparts.core.types import Report
 from ramparts.errors import InputError
 from ramparts.scan.registry import BUILTIN
@@ -145,7 +145,7 @@ def _deps_settings(settings: Settings, args: argparse.Namespace) -> DepsScanSett
         changes["osv_export"] = args.osv_export
     if getattr(args, "service", None):
         changes["service"] = args.service
-    return dataclasses.replace(deps, **changes)
+    return replace(deps, **changes)
 
 
 def _with_history(report: Report, path: Path) -> Report:
@@ -157,7 +157,7 @@ def _with_history(report: Report, path: Path) -> Report:
         found = scan_history(root, in_tree=frozenset(f.fingerprint for f in report.findings))
     except (FileNotFoundError, RuntimeError) as exc:
         raise InputError(f"--git-history: {exc}") from exc
-    return dataclasses.replace(report, findings=(*report.findings, *found))
+    return replace(report, findings=(*report.findings, *found))
 
 
 def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str] | None) -> int:
@@ -168,9 +168,7 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
 
     apply_report_options(state, args.cmd_format, args.cmd_output, args.cmd_fail_on)
     settings = state.settings()
-    scan_settings = dataclasses.replace(
-        walk_settings(settings.scan, args), deps=_deps_settings(settings, args)
-    )
+    scan_settings = replace(walk_settings(settings.scan, args), deps=_deps_settings(settings, args))
     engine = None
     if getattr(args, "engine", "local") == "spark":
         from ramparts.scan.pii import PiiScanner  # noqa: PLC0415
@@ -179,7 +177,7 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         engine = SparkTables(args.spark_master)
         scanners: list[Scanner] = [PiiScanner(tables=engine)]
         # Spark runs in this process; the runner's worker processes would fork it.
-        scan_settings = dataclasses.replace(scan_settings, workers=1)
+        scan_settings = replace(scan_settings, workers=1)
     else:
         scanners = load(scanner_names)
     known = load_baseline(args.baseline) if args.baseline is not None else None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.settings import Settings, load_settings
 from ramparts.core.types import Severity
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import InputError
 
 __all__ = ["Clock", "DeployedVersion", "Event", "EventSink", "ModelVersions", "Outcome"]

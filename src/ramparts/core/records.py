@@ -3,36 +3,151 @@
 ``@dataclass`` compiles six methods from source text for every class (``__init__``,
 ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``): about a
 millisecond a class on CPython 3.11, which made defining the classes that one
-``ramparts scan models FILE`` imports cost more than the scan. ``record`` builds the
-same class with ``dataclasses.dataclass(init=False, repr=False, eq=False)``, which
-compiles nothing, and adds the methods itself:
+``ramparts scan models FILE`` imports cost more than the scan. Importing the
+``dataclasses`` module at all costs more again: it imports ``inspect`` (and with it
+``ast``, ``dis`` and ``tokenize``), about a sixth of that command's instructions.
+``record`` builds the class without it:
 
+- the fields are read from the class's annotations, as ``dataclass`` reads them
+  (``ClassVar`` annotations are not fields; defaults and :func:`field` specifiers);
 - ``__init__`` binds its arguments generically for the class's first instantiations
   and is compiled after :data:`COMPILE_AFTER` of them, so a class that a run builds
   once costs no compilation and a class it builds often runs as fast as a
   dataclass's;
 - ``__repr__``, ``__eq__``, ``__hash__``, the frozen ``__setattr__``/``__delattr__``
-  and pickling support are shared functions that read the class's fields.
+  and pickling support are shared functions that read the class's fields;
+- ``slots=True`` rebuilds the class with ``__slots__``, as ``dataclass`` does.
 
-The result is a real dataclass: ``dataclasses.fields``, ``replace``, ``asdict`` and
-``is_dataclass`` work, and type checkers treat it as one (``dataclass_transform``).
-It supports what ramparts uses: defaults, ``field(default_factory=...,
-repr=False, compare=False, hash=...)`` and ``__post_init__``; not ``InitVar``,
-``kw_only`` or ``order``, which ``record`` refuses.
+Use :func:`field`, :func:`fields` and :func:`replace` from here. The class still
+answers to the ``dataclasses`` functions (``fields``, ``replace``, ``asdict``,
+``is_dataclass``, and pydantic's validation): ``__dataclass_fields__`` is built with
+``dataclasses`` on first use. Type checkers treat a record as a dataclass
+(``dataclass_transform``). It supports what ramparts uses: defaults,
+``field(default_factory=..., repr=False, compare=False, hash=...)`` and
+``__post_init__``; not ``InitVar``, ``kw_only`` or ``order``, which ``record``
+refuses.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
+import sys
 from _thread import get_ident
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform, overload
 
-__all__ = ["COMPILE_AFTER", "record"]
+__all__ = ["COMPILE_AFTER", "MISSING", "Field", "field", "fields", "is_record", "record", "replace"]
 
 _T = TypeVar("_T")
-_MISSING = dataclasses.MISSING
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""A field's ``default`` or ``default_factory`` when it has none."""
+
+
+class Field:
+    """One field of a record, with the attributes of ``dataclasses.Field`` it supports."""
+
+    __slots__ = ("compare", "default", "default_factory", "hash", "name", "repr", "type")
+
+    def __init__(
+        self,
+        default: Any,
+        default_factory: Any,
+        repr: bool,  # noqa: A002 - dataclasses' own names
+        compare: bool,
+        hash: bool | None,  # noqa: A002
+    ) -> None:
+        self.name = ""
+        self.type: object = None
+        self.default = default
+        self.default_factory = default_factory
+        self.repr = repr
+        self.compare = compare
+        self.hash = hash
+
+    def __repr__(self) -> str:
+        return (
+            f"Field(name={self.name!r}, type={self.type!r}, default={self.default!r}, "
+            f"default_factory={self.default_factory!r}, repr={self.repr}, "
+            f"compare={self.compare}, hash={self.hash})"
+        )
+
+
+@overload
+def field(
+    *,
+    default: _T,
+    repr: bool = ...,
+    compare: bool = ...,
+    hash: bool | None = ...,
+) -> _T: ...
+
+
+@overload
+def field(
+    *,
+    default_factory: Callable[[], _T],
+    repr: bool = ...,
+    compare: bool = ...,
+    hash: bool | None = ...,
+) -> _T: ...
+
+
+@overload
+def field(
+    *,
+    repr: bool = ...,
+    compare: bool = ...,
+    hash: bool | None = ...,
+) -> Any: ...
+
+
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Any = MISSING,
+    repr: bool = True,  # noqa: A002
+    compare: bool = True,
+    hash: bool | None = None,  # noqa: A002
+) -> Any:
+    """A field with a default factory or other options, as ``dataclasses.field``."""
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return Field(default, default_factory, repr, compare, hash)
+
+
+def fields(class_or_instance: object) -> tuple[Field, ...]:
+    """The fields of a record class or instance, in ``__init__``'s order."""
+    found: tuple[Field, ...] | None = getattr(class_or_instance, "__record_fields__", None)
+    if found is None:
+        raise TypeError("must be called with a record type or instance")
+    return found
+
+
+def is_record(obj: object) -> bool:
+    """Whether ``obj`` is a record class or an instance of one."""
+    return hasattr(obj, "__record_fields__")
+
+
+if TYPE_CHECKING:
+    # Type checkers check the changes against the fields, as for dataclasses.replace.
+    from dataclasses import replace
+else:
+
+    def replace(obj, /, **changes):
+        """A copy of the record ``obj`` with ``changes``; ``__post_init__`` runs again."""
+        for f in fields(obj):
+            if f.name not in changes:
+                changes[f.name] = getattr(obj, f.name)
+        return obj.__class__(**changes)
 
 
 @overload
@@ -45,14 +160,14 @@ def record(
 ) -> Callable[[type[_T]], type[_T]]: ...
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
 def record(
     cls: type[_T] | None = None, /, *, frozen: bool = True, eq: bool = True, slots: bool = True
 ) -> type[_T] | Callable[[type[_T]], type[_T]]:
-    """Make ``cls`` a dataclass, frozen and slotted unless told otherwise.
+    """Make ``cls`` a record: ``@dataclass(frozen=True, slots=True)`` unless told otherwise.
 
-    ``@record`` is ``@dataclass(frozen=True, slots=True)``; ``@record(eq=False)`` keeps
-    identity equality, ``@record(frozen=False)`` allows assignment.
+    ``@record(eq=False)`` keeps identity equality, ``@record(frozen=False)`` allows
+    assignment, ``@record(slots=False)`` keeps the instance ``__dict__``.
     """
 
     def wrap(klass: type[_T]) -> type[_T]:
@@ -62,18 +177,21 @@ def record(
 
 
 def _build(cls: type[_T], *, frozen: bool, eq: bool, slots: bool) -> type[_T]:
-    """``dataclass`` without compiled methods; a method the class defines is kept, as
+    """The class with its fields and methods; a method the class defines is kept, as
     ``dataclass`` keeps it (a frozen class may not define ``__setattr__``/``__delattr__``)."""
     own = dict(cls.__dict__)
     if frozen and ("__setattr__" in own or "__delattr__" in own):
         raise TypeError(f"record {cls.__qualname__} is frozen and defines __setattr__")
-    if cls.__doc__ is None:
-        # Else dataclass writes one from inspect.signature, which tokenizes a signature.
-        cls.__doc__ = f"{cls.__name__}(...)"
-    built: Any = dataclasses.dataclass(init=False, repr=False, eq=False, slots=slots)(cls)
-    fields = dataclasses.fields(built)
-    _check(built, fields)
-    names = tuple(f.name for f in fields)
+    found = _collect(cls)
+    fields = tuple(found.values())
+    _check(cls, fields)
+    names = tuple(found)
+    built: Any = _with_slots(cls, found) if slots else _with_defaults(cls, found)
+    built.__record_fields__ = fields
+    built.__dataclass_fields__ = _DataclassFields(built)
+    built.__dataclass_params__ = _Params(eq=eq, frozen=frozen)
+    if "__match_args__" not in own:
+        setattr(built, "__match_args__", names)  # noqa: B010 - mypy refuses the attribute
 
     def add(name: str, value: object) -> None:
         if name not in own:
@@ -99,6 +217,35 @@ def _build(cls: type[_T], *, frozen: bool, eq: bool, slots: bool) -> type[_T]:
     return result
 
 
+def _with_slots(cls: type, found: dict[str, Field]) -> Any:
+    """``cls`` made again with ``__slots__`` for its fields, as ``dataclass`` makes it."""
+    own = dict(cls.__dict__)
+    if "__slots__" in own:
+        raise TypeError(f"{cls.__name__} already specifies __slots__")
+    inherited: set[str] = set()
+    for base in cls.__mro__[1:-1]:
+        declared = base.__dict__.get("__slots__", ())
+        inherited.update((declared,) if isinstance(declared, str) else declared)
+    body = {k: v for k, v in own.items() if k not in found}
+    body.pop("__dict__", None)
+    body.pop("__weakref__", None)
+    body["__slots__"] = tuple(n for n in found if n not in inherited)
+    built = type(cls)(cls.__name__, cls.__bases__, body)
+    built.__qualname__ = cls.__qualname__
+    return built
+
+
+def _with_defaults(cls: type, found: dict[str, Field]) -> type:
+    """``cls`` with each field specifier replaced by its default, or removed."""
+    for name in _own_annotations(cls):
+        if name in found and _is_spec(cls.__dict__.get(name)):
+            if found[name].default is MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, found[name].default)
+    return cls
+
+
 def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     """A function from an instance to the tuple of these fields' values."""
     if len(names) > 1:
@@ -110,19 +257,153 @@ def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda _self: ()
 
 
-def _check(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
+def _collect(cls: type) -> dict[str, Field]:
+    """The fields of ``cls`` by name: its record bases' first, then its own annotations."""
+    found: dict[str, Field] = {}
+    for base in cls.__mro__[-1:0:-1]:
+        inherited = base.__dict__.get("__record_fields__")
+        if inherited is not None:
+            found.update((f.name, f) for f in inherited)
+        elif "__dataclass_fields__" in base.__dict__:
+            raise TypeError(f"record {cls.__qualname__} cannot extend dataclass {base.__name__}")
+    module = sys.modules.get(cls.__module__)
+    namespace = vars(module) if module is not None else {}
+    own = cls.__dict__
+    annotations = _own_annotations(cls)
+    for name, annotation in annotations.items():
+        special = _special(annotation, namespace)
+        if special == "ClassVar":
+            continue
+        if special:
+            raise TypeError(f"record {cls.__qualname__}: {special} {name!r} is not supported")
+        found[name] = _field(name, annotation, own.get(name, MISSING))
+    for name, value in own.items():
+        if _is_spec(value) and name not in annotations:
+            raise TypeError(f"{name!r} is a field but has no type annotation")
+    return found
+
+
+def _own_annotations(cls: type) -> dict[str, object]:
+    """The annotations written in ``cls`` itself, as ``dataclass`` reads them on 3.11."""
+    # inspect.get_annotations would import inspect, the cost this module avoids.
+    found: dict[str, object] = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
+    return found
+
+
+def _special(annotation: object, namespace: dict[str, Any]) -> str | None:
+    """ "ClassVar", "InitVar" or "KW_ONLY" for an annotation that declares no plain field.
+
+    A string annotation (``from __future__ import annotations``) is resolved in the
+    class's module, as ``dataclass`` resolves it.
+    """
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    head = text.split("[", 1)[0].strip()
+    if isinstance(annotation, str):
+        prefix, _, name = head.rpartition(".")
+        target = getattr(namespace.get(prefix), name, None) if prefix else namespace.get(name)
+    else:
+        target = getattr(annotation, "__origin__", annotation)
+    if target is ClassVar or head in ("ClassVar", "typing.ClassVar"):
+        return "ClassVar"
+    for special in ("InitVar", "KW_ONLY"):
+        if special in text:
+            return special
+    return None
+
+
+def _is_spec(value: object) -> bool:
+    """Whether ``value`` is a field specifier: ours, or a ``dataclasses.field()``."""
+    if isinstance(value, Field):
+        return True
+    dataclasses = sys.modules.get("dataclasses")
+    return dataclasses is not None and isinstance(value, dataclasses.Field)
+
+
+def _field(name: str, annotation: object, value: Any) -> Field:
+    """The field ``name`` of a class, from the value its class body gave it."""
+    if isinstance(value, Field):
+        made = Field(value.default, value.default_factory, value.repr, value.compare, value.hash)
+    elif _is_spec(value):  # dataclasses.field(...), as older code and tests write it
+        if not value.init or value.kw_only is True:
+            raise TypeError(f"field {name!r} must be in __init__")
+        unset = sys.modules["dataclasses"].MISSING
+        made = Field(
+            MISSING if value.default is unset else value.default,
+            MISSING if value.default_factory is unset else value.default_factory,
+            value.repr,
+            value.compare,
+            value.hash,
+        )
+    else:
+        made = Field(value, MISSING, True, True, None)
+    if made.default is not MISSING and type(made.default).__hash__ is None:
+        raise ValueError(
+            f"mutable default {type(made.default)} for field {name} is not allowed: "
+            "use default_factory"
+        )
+    made.name = name
+    made.type = annotation
+    return made
+
+
+def _check(cls: type, fields: tuple[Field, ...]) -> None:
     """What ``dataclass`` would check while compiling ``__init__``, checked now."""
-    for f in cls.__dataclass_fields__.values():  # type: ignore[attr-defined]
-        if f not in fields and "InitVar" in str(f.type):
-            raise TypeError(f"record {cls.__qualname__}: InitVar {f.name!r} is not supported")
     defaulted = False
     for f in fields:
-        if f.kw_only is True or not f.init:
-            raise TypeError(f"record {cls.__qualname__}: field {f.name!r} must be in __init__")
-        has_default = f.default is not _MISSING or f.default_factory is not _MISSING
+        has_default = f.default is not MISSING or f.default_factory is not MISSING
         if defaulted and not has_default:
             raise TypeError(f"non-default argument {f.name!r} follows default argument")
         defaulted = has_default
+
+
+class _Params:
+    """``__dataclass_params__``: what ``dataclasses`` reads of a base class."""
+
+    __slots__ = ("eq", "frozen", "init", "order", "repr", "unsafe_hash")
+
+    def __init__(self, *, eq: bool, frozen: bool) -> None:
+        self.init = self.repr = True
+        self.order = self.unsafe_hash = False
+        self.eq = eq
+        self.frozen = frozen
+
+
+class _DataclassFields:
+    """``__dataclass_fields__``, built with ``dataclasses`` the first time it is read.
+
+    ``dataclasses.fields``, ``replace``, ``asdict`` and pydantic read it. The fields are
+    declared again on a plain class that ``dataclass`` processes (compiling nothing), so
+    that they are ``dataclasses.Field`` objects made by dataclass itself.
+    """
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: type) -> None:
+        self.owner = owner
+
+    def __get__(self, obj: object, objtype: type | None = None) -> dict[str, Any]:
+        import dataclasses  # noqa: PLC0415 - start-up time: most runs never read this
+
+        owner: Any = self.owner
+        namespace: dict[str, Any] = {
+            "__module__": owner.__module__,
+            "__qualname__": owner.__qualname__,
+            "__doc__": owner.__doc__ or owner.__qualname__,  # else it runs inspect.signature
+            "__annotations__": {f.name: f.type for f in owner.__record_fields__},
+        }
+        for f in owner.__record_fields__:
+            options: dict[str, Any] = {"repr": f.repr, "compare": f.compare, "hash": f.hash}
+            if f.default is not MISSING:
+                options["default"] = f.default
+            if f.default_factory is not MISSING:
+                options["default_factory"] = f.default_factory
+            namespace[f.name] = dataclasses.field(**options)
+        shadow: Any = dataclasses.dataclass(init=False, repr=False, eq=False)(
+            type(owner.__name__, (), namespace)
+        )
+        made: dict[str, Any] = shadow.__dataclass_fields__
+        owner.__dataclass_fields__ = made
+        return made
 
 
 COMPILE_AFTER = 16
@@ -131,17 +412,15 @@ COMPILE_AFTER = 16
 about 0.15 ms, which a class built once or twice never pays back)."""
 
 
-def _takes(fields: tuple[dataclasses.Field[Any], ...]) -> str:
+def _takes(fields: tuple[Field, ...]) -> str:
     """Python's own words for how many positional arguments ``__init__`` takes."""
-    required = sum(f.default is _MISSING and f.default_factory is _MISSING for f in fields)
+    required = sum(f.default is MISSING and f.default_factory is MISSING for f in fields)
     if required == len(fields):
         return f"{len(fields) + 1} positional argument{'s' if fields else ''}"
     return f"from {required + 1} to {len(fields) + 1} positional arguments"
 
 
-def _lazy_init(
-    cls: Any, fields: tuple[dataclasses.Field[Any], ...], *, frozen: bool
-) -> Callable[..., None]:
+def _lazy_init(cls: Any, fields: tuple[Field, ...], *, frozen: bool) -> Callable[..., None]:
     names = frozenset(f.name for f in fields)
     post_init = hasattr(cls, "__post_init__")
     assign = object.__setattr__ if frozen else setattr
@@ -167,9 +446,9 @@ def _lazy_init(
                 value = args[i]
             elif f.name in kwargs:
                 value = kwargs[f.name]
-            elif f.default is not _MISSING:
+            elif f.default is not MISSING:
                 value = f.default
-            elif f.default_factory is not _MISSING:
+            elif f.default_factory is not MISSING:
                 value = f.default_factory()
             else:
                 raise TypeError(f"{where} missing 1 required positional argument: {f.name!r}")
@@ -185,12 +464,12 @@ def _compile_init(cls: Any, *, frozen: bool) -> Callable[..., None]:
     env: dict[str, Any] = {"__setattr": object.__setattr__, "__factory": _FACTORY}
     params = ["self"]
     body = []
-    for f in dataclasses.fields(cls):
+    for f in cls.__record_fields__:
         name = f.name
-        if f.default is not _MISSING:
+        if f.default is not MISSING:
             env[f"__d_{name}"] = f.default
             params.append(f"{name}=__d_{name}")
-        elif f.default_factory is not _MISSING:
+        elif f.default_factory is not MISSING:
             env[f"__f_{name}"] = f.default_factory
             params.append(f"{name}=__factory")
             body.append(f"    if {name} is __factory: {name} = __f_{name}()")
@@ -253,11 +532,18 @@ def _hash(values: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], int]:
     return hash_fields
 
 
+def _frozen(message: str) -> AttributeError:
+    """``dataclasses.FrozenInstanceError``, which callers catch (imported only on error)."""
+    from dataclasses import FrozenInstanceError  # noqa: PLC0415 - start-up time
+
+    return FrozenInstanceError(message)
+
+
 def _frozen_setattr(cls: type, names: frozenset[str]) -> Callable[[Any, str, Any], None]:
     def setattr_frozen(self: Any, name: str, value: Any) -> None:
         parent = super(cls, self)
         if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise _frozen(f"cannot assign to field {name!r}")
         parent.__setattr__(name, value)
 
     return setattr_frozen
@@ -267,7 +553,7 @@ def _frozen_delattr(cls: type, names: frozenset[str]) -> Callable[[Any, str], No
     def delattr_frozen(self: Any, name: str) -> None:
         parent = super(cls, self)
         if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+            raise _frozen(f"cannot delete field {name!r}")
         parent.__delattr__(name)
 
     return delattr_frozen

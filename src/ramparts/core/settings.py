@@ -18,14 +18,12 @@ Library code never reads ``os.environ``: the caller passes the environment mappi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from ramparts.core.records import record
+from ramparts.core.records import field, fields, is_record, record
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError, InputError
 
@@ -379,8 +377,8 @@ def settings_to_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
             return value.as_posix()
         if isinstance(value, tuple):
             return [convert(v) for v in value]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if is_record(value) and not isinstance(value, type):
+            return {f.name: convert(getattr(value, f.name)) for f in fields(value)}
         return value
 
     result: dict[str, Any] = convert(settings)
@@ -409,7 +407,7 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
     Other tools' variables share the prefix (``RAMPARTS_TEST_POSTGRES_URL`` in tests),
     so only names of settings fields are read, as pydantic-settings would.
     """
-    known = {f.name for f in dataclasses.fields(Settings)}
+    known = {f.name for f in fields(Settings)}
     data: dict[str, Any] = {}
     for key, raw in environ.items():
         if not key.upper().startswith(ENV_PREFIX) or raw == "":

@@ -12,12 +12,11 @@ import enum
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Self
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import InputError
 
 __all__ = [

@@ -33,7 +33,6 @@ import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import field
 from typing import Any
 from urllib.request import getproxies
 
@@ -42,7 +41,7 @@ import httpx
 from ramparts._version import __version__
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, Event, ModelVersions, Outcome
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import AuditError, RampartsError
 from ramparts.gateway.asgi import read_body
 from ramparts.gateway.breaker import CircuitBreakers, CircuitOpenError, Permit

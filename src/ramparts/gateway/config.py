@@ -38,12 +38,11 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.gateway.interface import GatewayError
 
 __all__ = [

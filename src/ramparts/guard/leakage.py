@@ -28,11 +28,11 @@ whole-text search agree.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable
 
+from ramparts.core.records import replace
 from ramparts.guard.interface import (
     Action,
     BaseGuard,
@@ -144,7 +144,7 @@ def _with_invisibles(detect: Callable[[str], list[Detection]], text: str) -> lis
         if any(start < e and s < end for s, e in taken):
             continue
         taken.append((start, end))
-        found.append(dataclasses.replace(det, start=start, end=end))
+        found.append(replace(det, start=start, end=end))
     found.sort(key=lambda d: d.start)
     return found
 
@@ -220,7 +220,7 @@ def _windowed(detector: PiiDetector) -> Callable[[str], list[Detection]]:
         found: list[Detection] = []
         for start, end in windows:
             for det in detector.detect(text[start:end]):
-                found.append(dataclasses.replace(det, start=det.start + start, end=det.end + start))
+                found.append(replace(det, start=det.start + start, end=det.end + start))
         return found
 
     return detect

@@ -19,13 +19,13 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from ramparts.core.ids import new_id
 from ramparts.core.interface import Clock, EventSink
+from ramparts.core.records import replace
 from ramparts.core.types import Principal, PrincipalKind
 from ramparts.errors import InputError
 from ramparts.policy.apikeys import KeyHasher, key_id_of, new_api_key, new_key_id

@@ -22,12 +22,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ramparts.core.interface import Event, EventSink, Outcome
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Principal, PrincipalKind
 from ramparts.errors import RampartsError
 

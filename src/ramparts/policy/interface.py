@@ -11,12 +11,11 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Principal
 from ramparts.errors import RampartsError
 

@@ -21,7 +21,6 @@ import hmac
 import os
 import re
 from collections.abc import Callable
-from dataclasses import field
 from datetime import UTC, datetime
 
 import pyotp
@@ -30,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ramparts.core.interface import Clock, EventSink
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import MfaError, emit
 from ramparts.store.engine import begin_write, recorded_or_undone, store_error

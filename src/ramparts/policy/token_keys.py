@@ -16,7 +16,6 @@ import itertools
 import json
 import re
 import secrets
-from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ramparts.core.files import write_secret_file
 from ramparts.core.interface import Clock
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import ConfigError
 from ramparts.policy.identity_types import ALGORITHMS
 

@@ -9,13 +9,12 @@ with plain values; everything here is a library call a user can make as well::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ramparts._version import __version__
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Report
 from ramparts.gateway.config import GatewayConfig
 from ramparts.policy.identity_types import ApiKeyInfo, Identity

@@ -45,10 +45,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import field
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Location
 from ramparts.posture.collect_k8s import SERVICE_KIND, KubeServers
 from ramparts.posture.interface import Fact

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import field
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Location
 from ramparts.posture.interface import Fact
 from ramparts.posture.repo_files import Hit, RepoFile, hits_fact

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Location, Severity
 from ramparts.errors import RampartsError
 

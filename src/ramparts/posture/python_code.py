@@ -27,9 +27,8 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import field
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Location
 from ramparts.posture.repo_files import Hit, RepoFile, RepoFiles
 

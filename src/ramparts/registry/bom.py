@@ -30,14 +30,13 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ramparts._version import __version__
 from ramparts.core.hashing import hash_files
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding
 from ramparts.registry.interface import PythonPackage, RegistryError

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Principal
 from ramparts.errors import RampartsError
 from ramparts.policy.interface import CLASSIFICATIONS

@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ramparts.core.ids import new_id
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.store.schema import lineage_edges, lineage_transforms
 
 __all__ = [

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 
 __all__ = ["CardFacts", "read_card"]
 

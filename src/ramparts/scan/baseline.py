@@ -9,10 +9,10 @@ on the same line is new. A bare JSON list of fingerprints is accepted too.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
+from ramparts.core.records import replace
 from ramparts.core.types import Report
 from ramparts.errors import InputError
 
@@ -48,4 +48,4 @@ def apply_baseline(report: Report, known: frozenset[str]) -> Report:
     in ``properties["baseline_suppressed"]``."""
     kept = tuple(f for f in report.findings if f.fingerprint not in known)
     properties = {**report.properties, "baseline_suppressed": len(report.findings) - len(kept)}
-    return dataclasses.replace(report, findings=kept, properties=properties)
+    return replace(report, findings=kept, properties=properties)

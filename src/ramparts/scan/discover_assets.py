@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import ErrorRecord, Location, Skip
 from ramparts.errors import InputError
 

@@ -17,11 +17,10 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import field
 from pathlib import Path
 from typing import IO
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Finding, Location
 from ramparts.privacy.secrets import SecretDetector
 from ramparts.scan.secrets import is_suppressed, secret_finding

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
-from dataclasses import field
 from pathlib import Path
 from typing import IO, ClassVar
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Location, Skip
 from ramparts.errors import RampartsError

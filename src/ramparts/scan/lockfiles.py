@@ -20,7 +20,6 @@ scanned folder only).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import tomllib
@@ -32,7 +31,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ramparts.core.records import record
+from ramparts.core.records import record, replace
 
 __all__ = [
     "LOCK_FILE_NAMES",
@@ -358,7 +357,7 @@ class _Requirements:
                 self._unreadable.append(dep)
             else:
                 digests = _hashes(_HASH_OPTION.findall(line))
-                self._deps.append(dataclasses.replace(dep, hashes=digests) if digests else dep)
+                self._deps.append(replace(dep, hashes=digests) if digests else dep)
 
     def _option(self, line: str, path: str, number: int, depth: int) -> None:
         include = _INCLUDE.match(line)

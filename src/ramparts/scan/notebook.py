@@ -17,10 +17,9 @@ import json.decoder
 import json.scanner
 import re
 from collections.abc import Iterator
-from dataclasses import field
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 
 __all__ = ["Part", "advance", "notebook_parts", "string_positions", "string_values"]
 

@@ -28,14 +28,13 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError
 

@@ -14,18 +14,16 @@ included. Within ``ramparts scan PATH`` it reads data and document files only
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import html
 import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import field
 from pathlib import Path
 from typing import IO, Protocol
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record, replace
 from ramparts.core.types import Confidence, Finding, Location, Severity, Skip
 from ramparts.privacy.interface import Detection, redact
 from ramparts.privacy.pii import KINDS, PiiDetector, column_hint
@@ -262,7 +260,7 @@ class PiiScanner(Scanner):
             hint = column_hint(key) if key else None
             for det in self._detector.detect_value(value, hint):
                 start, end = advance(raw, offset, det.start), advance(raw, offset, det.end)
-                moved = dataclasses.replace(det, start=base + start, end=base + end)
+                moved = replace(det, start=base + start, end=base + end)
                 yield Located(moved, number, start + 1, ())
 
     def _notebook(self, text: str) -> Iterator[Located]:
@@ -283,7 +281,7 @@ class PiiScanner(Scanner):
             for det in dets:
                 line, column, _ = part.place(det.start)
                 span = part.raw_span(det.start, det.end)
-                moved = dataclasses.replace(det, start=span[0], end=span[1]) if span else det
+                moved = replace(det, start=span[0], end=span[1]) if span else det
                 yield Located(moved if span else det, line, column, part.member)
 
 
@@ -421,7 +419,7 @@ def row_values(
 
 
 def _shifted(det: Detection, offset: int) -> Detection:
-    return dataclasses.replace(det, start=det.start + offset, end=det.end + offset)
+    return replace(det, start=det.start + offset, end=det.end + offset)
 
 
 def cells(line: str, delimiter: str) -> Iterator[tuple[str, int]]:

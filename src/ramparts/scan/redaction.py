@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
 from ramparts.errors import InputError

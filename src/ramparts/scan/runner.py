@@ -10,7 +10,6 @@ two files produce identically (a ``-r`` file read by two requirements files) cou
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import time
@@ -20,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from ramparts._version import __version__
 from ramparts.core.clock import SystemClock
-from ramparts.core.records import record
+from ramparts.core.records import field, record, replace
 from ramparts.core.types import (
     Confidence,
     ErrorRecord,
@@ -55,9 +54,9 @@ class ProgressSink(Protocol):
 class _Acc:
     """What scanning one file produced (and whether any scanner accepted it)."""
 
-    findings: list[Finding] = dataclasses.field(default_factory=list)
-    skips: list[Skip] = dataclasses.field(default_factory=list)
-    errors: list[ErrorRecord] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    errors: list[ErrorRecord] = field(default_factory=list)
     accepted: bool = False
 
 
@@ -92,7 +91,7 @@ def _scan_item(item: ScanItem, scanners: Sequence[Scanner], ctx: ScanContext, ac
         try:
             for out in scanner.scan(item, ctx):
                 if isinstance(out, Finding):
-                    named = out if out.scanner else dataclasses.replace(out, scanner=scanner.name)
+                    named = out if out.scanner else replace(out, scanner=scanner.name)
                     acc.findings.append(named)
                 elif isinstance(out, Skip):
                     acc.skips.append(out)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import abc
 import json
-from dataclasses import field
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.sign.dsse import Envelope
 from ramparts.sign.interface import SignError, VerificationError
 

@@ -23,7 +23,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import field
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 from ramparts.core.files import write_atomic
 from ramparts.core.merkle import MerkleAccumulator, leaf_hash
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.sign.interface import Serialization, SignError, paired
 from ramparts.sign.manifest import hash_model, model_files
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import RampartsError
 
 if TYPE_CHECKING:

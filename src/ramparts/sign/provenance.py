@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record, replace
 from ramparts.sign.bundle import Bundle
 from ramparts.sign.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, sign_envelope
 from ramparts.sign.interface import Signer, SignError, VerificationError, Verifier

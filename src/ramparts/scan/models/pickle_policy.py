@@ -27,11 +27,10 @@ import fnmatch
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import field
 from pathlib import Path
 from typing import Any, Final
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.errors import ConfigError
 from ramparts.scan.models.pickle_vm import ArgCheck, is_node
 

@@ -27,10 +27,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
 from typing import IO, Final
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Confidence, Finding, Location, Severity
 from ramparts.scan.models.pickle_policy import DEFAULT_POLICY, PicklePolicy, Verdict
 from ramparts.scan.models.pickle_vm import (

@@ -38,10 +38,9 @@ import re
 import struct
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import field, fields
 from typing import IO, Final, NamedTuple
 
-from ramparts.core.records import record
+from ramparts.core.records import field, fields, record
 from ramparts.errors import ConfigError
 
 __all__ = [

@@ -9,7 +9,6 @@ are another is reported, since that is how scanners that trust names are evaded.
 
 from __future__ import annotations
 
-import ast
 import functools
 import struct
 from collections.abc import Callable, Iterable, Iterator
@@ -66,6 +65,8 @@ def _npy_header(head: bytes) -> tuple[dict[str, object], int] | str:
     raw = head[start : start + hlen]
     if hlen > _MAX_NPY_HEADER or len(raw) < hlen:
         return f"header of {hlen} bytes is longer than the bytes available"
+    import ast  # noqa: PLC0415 - start-up time: only numpy files need it
+
     try:
         # literal_eval evaluates literals only (dicts, strings, tuples), never code.
         header = ast.literal_eval(raw.decode("latin-1"))

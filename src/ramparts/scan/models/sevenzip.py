@@ -19,10 +19,9 @@ import struct
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import field
 from typing import IO, Any
 
-from ramparts.core.records import record
+from ramparts.core.records import field, record
 from ramparts.core.types import Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
 from ramparts.scan.models.containers import (
