@@ -10,6 +10,7 @@ import os
 import pickle
 import pickletools
 import struct
+import tracemalloc
 
 import pytest
 
@@ -207,6 +208,35 @@ def test_skipping_data_runs_gives_the_same_globals_as_exact_interpretation() -> 
         exact = interpret_bytes(data, skip_data=False)
         assert names(fast) == names(exact), protocol
         assert [r.error for r in fast] == [r.error for r in exact] == [None], protocol
+
+
+@pytest.mark.parametrize("proto", [P2, P4], ids=["puts", "memoize"])
+def test_opcodes_a_style_does_not_write_end_runs_in_bounded_memory(proto: bytes) -> None:
+    # Short forms that Python never writes in this memo style are outside its run
+    # pattern: each ends a run and is interpreted exactly, and the walk must not read
+    # on looking for the end of a token it does not know.
+    rare = [
+        s("short unicode"),
+        b"U\x03abc",  # SHORT_BINSTRING
+        b"X\x03\x00\x00\x00abc",  # BINUNICODE, short
+        b"B\x02\x00\x00\x00ab",  # BINBYTES, short
+        b"T\x02\x00\x00\x00ab",  # BINSTRING, short
+        b"\x8b\x02\x00\x00\x00\x01\x02",  # LONG4, short
+    ]
+    filler = b"K\x01" * 6_000 + b"0" * 6_000
+    body = b"".join(filler + op + b"0" for _ in range(40) for op in rare)
+    data = proto + b"N" + body + b"0" + g("os", "system") + s("id") + b"\x85R."
+    interpret_bytes(P2 + body[:100_000] + b"N.")  # compile the run patterns first
+    interpret_bytes(P4 + body[:100_000] + b"N.")
+    tracemalloc.start()
+    try:
+        fast = interpret_bytes(data, limits=Limits(chunk_size=1 << 16))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak  # a window, not the whole stream
+    assert names(fast) == names(interpret_bytes(data, skip_data=False)) == ["os.system"]
+    assert fast[0].error is None
 
 
 def test_a_skip_that_loses_a_name_replays_exactly() -> None:
