@@ -237,8 +237,9 @@ def _with_slots(cls: type, found: dict[str, Field]) -> Any:
 
 def _with_defaults(cls: type, found: dict[str, Field]) -> type:
     """``cls`` with each field specifier replaced by its default, or removed."""
+    specs = _spec_types()
     for name in _own_annotations(cls):
-        if name in found and _is_spec(cls.__dict__.get(name)):
+        if name in found and isinstance(cls.__dict__.get(name), specs):
             if found[name].default is MISSING:
                 delattr(cls, name)
             else:
@@ -270,15 +271,16 @@ def _collect(cls: type) -> dict[str, Field]:
     namespace = vars(module) if module is not None else {}
     own = cls.__dict__
     annotations = _own_annotations(cls)
+    specs = _spec_types()
     for name, annotation in annotations.items():
         special = _special(annotation, namespace)
         if special == "ClassVar":
             continue
         if special:
             raise TypeError(f"record {cls.__qualname__}: {special} {name!r} is not supported")
-        found[name] = _field(name, annotation, own.get(name, MISSING))
+        found[name] = _field(name, annotation, own.get(name, MISSING), specs)
     for name, value in own.items():
-        if _is_spec(value) and name not in annotations:
+        if isinstance(value, specs) and name not in annotations:
             raise TypeError(f"{name!r} is a field but has no type annotation")
     return found
 
@@ -297,7 +299,7 @@ def _special(annotation: object, namespace: dict[str, Any]) -> str | None:
     class's module, as ``dataclass`` resolves it.
     """
     text = annotation if isinstance(annotation, str) else repr(annotation)
-    head = text.split("[", 1)[0].strip()
+    head = text.partition("[")[0].strip()
     if isinstance(annotation, str):
         prefix, _, name = head.rpartition(".")
         target = getattr(namespace.get(prefix), name, None) if prefix else namespace.get(name)
@@ -311,28 +313,27 @@ def _special(annotation: object, namespace: dict[str, Any]) -> str | None:
     return None
 
 
-def _is_spec(value: object) -> bool:
-    """Whether ``value`` is a field specifier: ours, or a ``dataclasses.field()``."""
-    if isinstance(value, Field):
-        return True
+def _spec_types() -> tuple[type, ...]:
+    """The types of field specifiers: ours, and ``dataclasses.Field`` once it is loaded."""
     dataclasses = sys.modules.get("dataclasses")
-    return dataclasses is not None and isinstance(value, dataclasses.Field)
+    return (Field,) if dataclasses is None else (Field, dataclasses.Field)
 
 
-def _field(name: str, annotation: object, value: Any) -> Field:
+def _field(name: str, annotation: object, value: Any, specs: tuple[type, ...]) -> Field:
     """The field ``name`` of a class, from the value its class body gave it."""
     if isinstance(value, Field):
         made = Field(value.default, value.default_factory, value.repr, value.compare, value.hash)
-    elif _is_spec(value):  # dataclasses.field(...), as older code and tests write it
-        if not value.init or value.kw_only is True:
+    elif isinstance(value, specs):  # dataclasses.field(...), as older code and tests write it
+        spec: Any = value
+        if not spec.init or spec.kw_only is True:
             raise TypeError(f"field {name!r} must be in __init__")
         unset = sys.modules["dataclasses"].MISSING
         made = Field(
-            MISSING if value.default is unset else value.default,
-            MISSING if value.default_factory is unset else value.default_factory,
-            value.repr,
-            value.compare,
-            value.hash,
+            MISSING if spec.default is unset else spec.default,
+            MISSING if spec.default_factory is unset else spec.default_factory,
+            spec.repr,
+            spec.compare,
+            spec.hash,
         )
     else:
         made = Field(value, MISSING, True, True, None)

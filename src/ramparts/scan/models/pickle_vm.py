@@ -38,7 +38,7 @@ import re
 import struct
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Final, NamedTuple
+from typing import IO, Final
 
 from ramparts.core.records import field, fields, record
 from ramparts.errors import ConfigError
@@ -1359,7 +1359,8 @@ class _Machine:
         return counted
 
 
-class _Run(NamedTuple):
+@record
+class _Run:
     """Where a plain-data run ends (``end``, and why: ``kind`` is "stop", "op", "eof" or
     "limit"), a token boundary to rewind to that leaves at least a piece before the end
     (``anchor``), and MEMOIZE counts up to the anchor and to the end (when counting).
