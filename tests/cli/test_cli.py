@@ -6,6 +6,7 @@ import argparse
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -213,13 +214,18 @@ def test_bad_allowlist_entry_fails_before_scanning(
     assert len(err.strip().splitlines()) == 1
 
 
-def test_a_pickle_scan_imports_only_what_it_needs(project: Path) -> None:
+@pytest.mark.parametrize("name", ["ok.pkl", "state.pt"])
+def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str) -> None:
     # Start-up time is most of a small scan; keep heavy modules off the common path.
+    with zipfile.ZipFile(project / "models" / "state.pt", "w") as zf:  # torch.save's layout
+        zf.writestr("state/data.pkl", BENIGN)
+        zf.writestr("state/version", "3\n")
+        zf.writestr("state/.data/serialization_id", "1234")
     code = (
         "import sys\n"
         "from ramparts.cli import main\n"
         "try:\n"
-        f"    main(['-q', '-f', 'json', 'scan', 'models', {str(project / 'models' / 'ok.pkl')!r}])\n"
+        f"    main(['-q', '-f', 'json', 'scan', 'models', {str(project / 'models' / name)!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
         "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
@@ -246,6 +252,8 @@ def test_a_pickle_scan_imports_only_what_it_needs(project: Path) -> None:
         "ast",
         "ramparts.scan.models.gguf",
         "ramparts.scan.models.keras",
+        "ramparts.scan.models.torchscript",
+        "ramparts.scan.baseline",
         "ramparts.scan.models.onnx",
     ):
         assert heavy not in loaded, heavy

@@ -161,7 +161,6 @@ def _with_history(report: Report, path: Path) -> Report:
 
 
 def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str] | None) -> int:
-    from ramparts.scan.baseline import apply_baseline, load_baseline  # noqa: PLC0415
     from ramparts.scan.interface import ScanContext  # noqa: PLC0415
     from ramparts.scan.registry import load  # noqa: PLC0415
     from ramparts.scan.runner import run_scan  # noqa: PLC0415
@@ -180,7 +179,11 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
         scan_settings = replace(scan_settings, workers=1)
     else:
         scanners = load(scanner_names)
-    known = load_baseline(args.baseline) if args.baseline is not None else None
+    known = None
+    if args.baseline is not None:
+        from ramparts.scan.baseline import load_baseline  # noqa: PLC0415
+
+        known = load_baseline(args.baseline)
     progress = DelayedProgress(enabled=not state.quiet)
     try:
         report = run_scan(
@@ -197,6 +200,8 @@ def _run(state: AppState, args: argparse.Namespace, scanner_names: Sequence[str]
     if getattr(args, "git_history", False):
         report = _with_history(report, args.path)
     if known is not None:
+        from ramparts.scan.baseline import apply_baseline  # noqa: PLC0415
+
         report = apply_baseline(report, known)
     if args.verbose:
         state.verbose = True

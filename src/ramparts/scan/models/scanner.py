@@ -279,12 +279,16 @@ class ModelScanner(Scanner):
         in_container = bool(item.member) and item.name in _KERAS_CONFIG_NAMES
         if in_container:
             return True
+        if not item.head.lstrip().startswith(b"{"):
+            return False  # not JSON: the keras module is not imported for every file
         from ramparts.scan.models.keras import looks_like_keras_config  # noqa: PLC0415
 
         return looks_like_keras_config(item.head)
 
 
 def _torchscript(item: ScanItem) -> bool:
+    if not item.name.endswith(".py"):
+        return False  # not code: the torchscript module is not imported for every file
     from ramparts.scan.models.torchscript import is_torchscript_code  # noqa: PLC0415
 
     return is_torchscript_code(item)
