@@ -293,7 +293,7 @@ def _own_annotations(cls: type) -> dict[str, object]:
 
 
 def _special(annotation: object, namespace: dict[str, Any]) -> str | None:
-    """ "ClassVar", "InitVar" or "KW_ONLY" for an annotation that declares no plain field.
+    """Which of ClassVar, InitVar and KW_ONLY an annotation names (none: a plain field).
 
     A string annotation (``from __future__ import annotations``) is resolved in the
     class's module, as ``dataclass`` resolves it.
