@@ -358,10 +358,14 @@ _SIZED: Final = {
 }
 
 
-def _tokens(memo_style: bool) -> list[bytes]:
-    """The tokens of a data run: protocol 4+ (``memo_style``: MEMOIZE) or 0-3 (PUTs)."""
+def _tokens(memo_style: bool, *, count: bool = False) -> list[bytes]:
+    """The tokens of a data run: protocol 4+ (``memo_style``: MEMOIZE) or 0-3 (PUTs).
+
+    With ``count``, MEMOIZE is left out of the one-byte opcodes, for a pattern that
+    captures each one.
+    """
     puts = not memo_style
-    single = _SINGLE + (b"\x94" if memo_style else b"")
+    single = _SINGLE + (b"\x94" if memo_style and not count else b"")
     text = _TEXT_DATA + (b"p" if puts else b"")
     sized = [_sized(op, width) for op, width in _SIZED[memo_style]]
     # Ordered by frequency in real pickles (memo gets and small ints first); consecutive
@@ -389,8 +393,7 @@ def _memo_run() -> re.Pattern[bytes]:
 @functools.cache
 def _memo_count() -> re.Pattern[bytes]:
     """The tokens of :func:`_memo_run`, capturing each MEMOIZE."""
-    tokens = _tokens(memo_style=True)
-    tokens[1] = b"[" + re.escape(_SINGLE) + b"]++"  # one-byte opcodes but MEMOIZE
+    tokens = _tokens(memo_style=True, count=True)
     return re.compile(b"(?:" + b"|".join(tokens) + b")*+(\x94)?", re.DOTALL)
 
 
