@@ -48,7 +48,10 @@ timeout, result, cmd = float(sys.argv[1]), sys.argv[2], sys.argv[3:]
 killed = []
 def stop(*_):
     killed.append(1)
-    os.kill(pid, signal.SIGKILL)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # it ended as the timer fired
+        killed.clear()
 start = time.perf_counter()
 pid = os.fork()
 if pid == 0:

@@ -139,8 +139,12 @@ def main() -> int:
                 print(f"{tool:11} {key}: {results[tool][key]['exit']}", file=sys.stderr)
             turn += 1
             # A big file is measured again by each tool that took under 10 s on it.
-            again = [t for t in tools if float(results[t][key]["seconds"]) < 10]
-            if group == "big" and again:
+            again = (
+                [t for t in tools if float(results[t][key]["seconds"]) < 10]
+                if group == "big"
+                else []
+            )
+            if again:
                 rounds = {t: [results[t][key]] for t in again}
                 for _ in range(args.rounds - 1):
                     for tool in rotated(again, turn):

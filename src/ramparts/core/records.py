@@ -186,7 +186,7 @@ def _build(cls: type[_T], *, frozen: bool, eq: bool, slots: bool) -> type[_T]:
     fields = tuple(found.values())
     _check(cls, fields)
     names = tuple(found)
-    built: Any = _with_slots(cls, found) if slots else _with_defaults(cls, found)
+    built: Any = _with_slots(cls, own, found) if slots else _with_defaults(cls, found)
     built.__record_fields__ = fields
     built.__dataclass_fields__ = _DataclassFields(built)
     built.__dataclass_params__ = _Params(eq=eq, frozen=frozen)
@@ -217,9 +217,9 @@ def _build(cls: type[_T], *, frozen: bool, eq: bool, slots: bool) -> type[_T]:
     return result
 
 
-def _with_slots(cls: type, found: dict[str, Field]) -> Any:
-    """``cls`` made again with ``__slots__`` for its fields, as ``dataclass`` makes it."""
-    own = dict(cls.__dict__)
+def _with_slots(cls: type, own: dict[str, Any], found: dict[str, Field]) -> Any:
+    """``cls`` (whose ``__dict__`` is ``own``) made again with ``__slots__`` for its
+    fields, as ``dataclass`` makes it."""
     if "__slots__" in own:
         raise TypeError(f"{cls.__name__} already specifies __slots__")
     inherited: set[str] = set()

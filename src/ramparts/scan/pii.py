@@ -282,7 +282,7 @@ class PiiScanner(Scanner):
                 line, column, _ = part.place(det.start)
                 span = part.raw_span(det.start, det.end)
                 moved = replace(det, start=span[0], end=span[1]) if span else det
-                yield Located(moved if span else det, line, column, part.member)
+                yield Located(moved, line, column, part.member)
 
 
 class TableResult(Protocol):

@@ -405,12 +405,6 @@ def _put_run() -> re.Pattern[bytes]:
 
 # Data opcodes whose payload can be too long for the regex: (length width, signed).
 _LONG_DATA: Final = {0x58: 4, 0x42: 4, 0x54: 4, 0x8B: 4, 0x8D: 8, 0x8E: 8, 0x96: 8}
-_DATA_START = bytes(
-    1
-    if op in (_SINGLE + b"\x94\x8cKhqJjrG\x95MXCBUT\x8a\x8b\x8d\x8e\x96" + _TEXT_DATA + b"p")
-    else 0
-    for op in range(256)
-)
 # Opcodes a run may hold, per memo style: those its pattern matches, and text ones.
 # Every other opcode ends a run (one the pattern misses must not be here: the walk
 # would take it for a token cut short by the window and read on for its end).
@@ -425,6 +419,10 @@ _RUN_OPS: Final = {
     for memo_style in (True, False)
 }
 _TEXT_OPS: Final = frozenset(_TEXT_DATA + b"p")
+# Opcodes where a data run may start, in either memo style: a byte table for the loop.
+_DATA_START = bytes(
+    op in _RUN_OPS[True] or op in _RUN_OPS[False] or op in _LONG_DATA for op in range(256)
+)
 
 
 # --- reading ---------------------------------------------------------------------------
