@@ -1,5 +1,5 @@
 """``python -m ramparts`` runs the CLI."""
 
-from ramparts.cli import main
+from ramparts.cli import console
 
-main()
+console()

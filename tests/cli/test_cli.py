@@ -250,6 +250,10 @@ def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str) -> N
         "dataclasses",  # with inspect, a sixth of the command's instructions
         "inspect",
         "ast",
+        "zipfile",  # with pathlib, threading, shutil, bz2 and lzma: read by scan.models.zipdir
+        "bz2",
+        "lzma",
+        "threading",
         "ramparts.scan.models.gguf",
         "ramparts.scan.models.keras",
         "ramparts.scan.models.torchscript",

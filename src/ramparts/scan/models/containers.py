@@ -10,22 +10,21 @@ is spooled to a temporary file within ``max_expanded_bytes``.
 
 from __future__ import annotations
 
-import bz2
 import functools
-import importlib.util
 import io
-import lzma
 import struct
-import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import lzma
     import tarfile
 
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
+from ramparts.scan.models import zipdir
+from ramparts.scan.models.zipdir import ZipEntry
 
 __all__ = ["open_compressed", "open_tar", "open_zip"]
 
@@ -71,7 +70,7 @@ def _head_of(opener: Callable[[], IO[bytes]]) -> bytes:
         return fh.read(HEAD_SIZE)
 
 
-def _read_local_header(raw: IO[bytes], info: zipfile.ZipInfo) -> tuple[int, int, int, bytes] | None:
+def _read_local_header(raw: IO[bytes], info: ZipEntry) -> tuple[int, int, int, bytes] | None:
     if info.header_offset < 0:  # a corrupt central directory can point before the file
         return None
     raw.seek(info.header_offset)
@@ -84,9 +83,8 @@ def _read_local_header(raw: IO[bytes], info: zipfile.ZipInfo) -> tuple[int, int,
     return flags, method, name_len, raw.read(name_len)
 
 
-def _zip_structure(item: ScanItem, zf: zipfile.ZipFile, raw: IO[bytes]) -> Iterator[Finding]:
+def _zip_structure(item: ScanItem, infos: list[ZipEntry], raw: IO[bytes]) -> Iterator[Finding]:
     """Findings about the archive's structure (readers that disagree can be steered)."""
-    infos = zf.infolist()
     seen: set[str] = set()
     for info in infos:
         if info.filename in seen:
@@ -140,18 +138,21 @@ def _zip_structure(item: ScanItem, zf: zipfile.ZipFile, raw: IO[bytes]) -> Itera
             )
 
 
-def _zip_limits(item: ScanItem, zf: zipfile.ZipFile, ctx: ScanContext) -> Iterator[Finding]:
+def _zip_limits(
+    item: ScanItem, infos: list[ZipEntry], claimed: int, ctx: ScanContext
+) -> Iterator[Finding]:
     limits = ctx.settings
-    infos = zf.infolist()
-    if len(infos) > limits.max_archive_members:
+    if len(infos) > limits.max_archive_members:  # the directory was read no further
         yield _finding(
             item,
             "RMP-ARCHIVE-002",
             "too many archive members",
-            f"{len(infos)} members exceed the limit of {limits.max_archive_members}",
+            f"more than {limits.max_archive_members} members (the limit); the end record "
+            f"claims {claimed}",
             Severity.HIGH,
             references=_REFS_BOMB,
         )
+        return
     total = sum(i.file_size for i in infos)
     if total > limits.max_expanded_bytes:
         yield _finding(
@@ -193,15 +194,8 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
     """
     with item.open() as raw:
         try:
-            zf = zipfile.ZipFile(raw)
-        except (
-            zipfile.BadZipFile,
-            OSError,
-            ValueError,
-            EOFError,
-            NotImplementedError,
-            struct.error,
-        ) as exc:
+            infos, claimed = zipdir.entries(raw, ctx.settings.max_archive_members)
+        except (OSError, ValueError, EOFError, struct.error) as exc:
             yield _finding(
                 item,
                 "RMP-ZIP-005",
@@ -210,37 +204,36 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
                 Severity.MEDIUM,
             )
             return
-        with zf:
-            structure = list(_zip_structure(item, zf, raw))
-            yield from structure
-            limit_findings = list(_zip_limits(item, zf, ctx))
-            yield from limit_findings
-            refused = {f.location.member[-1] for f in limit_findings if f.location.member}
-            if any(not f.location.member for f in limit_findings):
-                return  # the archive as a whole is over a limit: open none of it
-            first = max(0, min((i.header_offset for i in zf.infolist()), default=0))
-            if first > 0:
-                yield from _prefix(item, raw, first, scan=scan_prefix)
-            for info in zf.infolist():
-                if info.filename.endswith("/") or info.filename in refused or info.flag_bits & 0x1:
-                    continue
-                # Members are read as lenient loaders (PyTorch's among them) read them:
-                # by the central directory, ignoring local names and CRCs, so that a
-                # trick which breaks strict readers cannot hide a payload from us.
-                opener = functools.partial(_member_opener, item, info)
-                try:
-                    head = _head_of(opener)
-                except (OSError, ValueError, EOFError, zlib.error, lzma.LZMAError) as exc:
-                    yield _finding(
-                        item,
-                        "RMP-ZIP-006",
-                        "corrupt zip member",
-                        f"{info.filename!r} cannot be read: {exc}",
-                        Severity.HIGH,
-                        member=info.filename,
-                    )
-                    continue
-                yield item.child(info.filename, info.file_size, head, opener)
+        structure = list(_zip_structure(item, infos, raw))
+        yield from structure
+        limit_findings = list(_zip_limits(item, infos, claimed, ctx))
+        yield from limit_findings
+        refused = {f.location.member[-1] for f in limit_findings if f.location.member}
+        if any(not f.location.member for f in limit_findings):
+            return  # the archive as a whole is over a limit: open none of it
+        first = max(0, min((i.header_offset for i in infos), default=0))
+        if first > 0:
+            yield from _prefix(item, raw, first, scan=scan_prefix)
+        for info in infos:
+            if info.filename.endswith("/") or info.filename in refused or info.flag_bits & 0x1:
+                continue
+            # Members are read as lenient loaders (PyTorch's among them) read them:
+            # by the central directory, ignoring local names and CRCs, so that a
+            # trick which breaks strict readers cannot hide a payload from us.
+            opener = functools.partial(_member_opener, item, info)
+            try:
+                head = _head_of(opener)
+            except (OSError, ValueError, EOFError, zlib.error, _lzma().LZMAError) as exc:
+                yield _finding(
+                    item,
+                    "RMP-ZIP-006",
+                    "corrupt zip member",
+                    f"{info.filename!r} cannot be read: {exc}",
+                    Severity.HIGH,
+                    member=info.filename,
+                )
+                continue
+            yield item.child(info.filename, info.file_size, head, opener)
 
 
 _READ = 1 << 16
@@ -343,7 +336,7 @@ class _MemberReader(_PiecesReader):
     the decompression, as :mod:`zipfile` does; a stored member is seeked directly.
     """
 
-    def __init__(self, raw: IO[bytes], start: int, info: zipfile.ZipInfo) -> None:
+    def __init__(self, raw: IO[bytes], start: int, info: ZipEntry) -> None:
         if info.compress_type not in _MEMBER_DECOMPRESSORS:
             raise ValueError(f"unsupported compression method {info.compress_type}")
         self._raw = raw
@@ -371,7 +364,7 @@ class _MemberReader(_PiecesReader):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
         target = max(0, base + offset)
-        if self._method == zipfile.ZIP_STORED:
+        if self._method == zipdir.ZIP_STORED:
             self._restart(min(target, self._compressed))
             return self._pos
         if target < self._pos:
@@ -412,22 +405,35 @@ class _ZipLzma:
             if len(self._pending) < 4 + size:
                 return b""
             props = self._pending[4 : 4 + size]
-            decode = lzma._decode_filter_properties  # type: ignore[attr-defined]
+            lzma = _lzma()
+            decode = lzma._decode_filter_properties
             filters = [decode(lzma.FILTER_LZMA1, props)]
             self._d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
             data, self._pending = self._pending[4 + size :], b""
         return self._d.decompress(data, max_length)
 
 
+def _bz2() -> Any:
+    import bz2  # noqa: PLC0415 (start-up time: most archives are stored or deflated)
+
+    return bz2
+
+
+def _lzma() -> Any:
+    import lzma  # noqa: PLC0415 (start-up time)
+
+    return lzma
+
+
 _MEMBER_DECOMPRESSORS: dict[int, Callable[[], Any]] = {
-    zipfile.ZIP_STORED: lambda: None,
-    zipfile.ZIP_DEFLATED: lambda: _Inflater(-15),
-    zipfile.ZIP_BZIP2: bz2.BZ2Decompressor,
-    zipfile.ZIP_LZMA: _ZipLzma,
+    zipdir.ZIP_STORED: lambda: None,
+    zipdir.ZIP_DEFLATED: lambda: _Inflater(-15),
+    zipdir.ZIP_BZIP2: lambda: _bz2().BZ2Decompressor(),
+    zipdir.ZIP_LZMA: _ZipLzma,
 }
 
 
-def _data_start(raw: IO[bytes], info: zipfile.ZipInfo) -> int:
+def _data_start(raw: IO[bytes], info: ZipEntry) -> int:
     if info.header_offset < 0:
         raise EOFError("member offset points before the archive")
     raw.seek(info.header_offset)
@@ -440,7 +446,7 @@ def _data_start(raw: IO[bytes], info: zipfile.ZipInfo) -> int:
     return info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
 
 
-def _member_opener(item: ScanItem, info: zipfile.ZipInfo) -> IO[bytes]:
+def _member_opener(item: ScanItem, info: ZipEntry) -> IO[bytes]:
     raw = item.open()
     try:
         reader = _MemberReader(raw, _data_start(raw, info), info)
@@ -532,8 +538,8 @@ def _gzip() -> Any:
 
 _DECOMPRESSORS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
     "gzip": lambda fh: _gzip().GzipFile(fileobj=fh, mode="rb"),
-    "bzip2": lambda fh: bz2.BZ2File(fh, mode="rb"),
-    "xz": lambda fh: lzma.LZMAFile(fh, mode="rb"),  # noqa: SIM115 (returned to a with)
+    "bzip2": lambda fh: _bz2().BZ2File(fh, mode="rb"),
+    "xz": lambda fh: _lzma().LZMAFile(fh, mode="rb"),
 }
 
 
@@ -569,12 +575,18 @@ _OPTIONAL = {"lz4": "lz4", "zstd": "zstandard"}
 def can_open(kind: str) -> bool:
     """Whether ``kind`` streams can be decompressed here (their library is installed)."""
     module = _OPTIONAL.get(kind)
-    return module is None or importlib.util.find_spec(module) is not None
+    return module is None or _installed(module)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util  # noqa: PLC0415 (start-up time)
+
+    return importlib.util.find_spec(module) is not None
 
 
 def _library_errors() -> tuple[type[Exception], ...]:
     errors: list[type[Exception]] = []
-    if importlib.util.find_spec("zstandard") is not None:
+    if _installed("zstandard"):
         import zstandard  # noqa: PLC0415
 
         errors.append(zstandard.ZstdError)
@@ -607,7 +619,7 @@ def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[Sca
                         return
                     spool.write(chunk)
         # lz4 reports a corrupt frame as RuntimeError; zstandard has its own error.
-        except (OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError, zlib.error) as exc:
+        except (OSError, EOFError, ValueError, RuntimeError, _lzma().LZMAError, zlib.error) as exc:
             yield _corrupt(item, kind, total, exc)
         except _library_errors() as exc:
             yield _corrupt(item, kind, total, exc)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import _compat_pickle
 import enum
 import fnmatch
+import functools
 import re
 import warnings
 from collections.abc import Iterable, Mapping
@@ -304,7 +305,13 @@ _WRAPPERS: Final = frozenset({"functools.partial", "functools.partialmethod", "_
 # TorchScript classes are compiled from the archive's code/ (TorchScript, not Python);
 # their load-time methods are reported by the TorchScript code check.
 _TORCHSCRIPT_PATTERN: Final = "__torch__.*"
-_CAPWORDS = re.compile(r"^_?[A-Z][A-Za-z0-9_]*$")
+
+
+# Patterns are compiled on first use: start-up time is most of a small file's scan.
+@functools.cache
+def _capwords() -> re.Pattern[str]:
+    return re.compile(r"^_?[A-Z][A-Za-z0-9_]*$")
+
 
 # Modules that run commands, import or evaluate code, touch files or the network, or
 # re-enter a loader. A root matches every submodule.
@@ -681,7 +688,10 @@ def _check_codecs_encode(args: object) -> bool:
 ARG_CHECKS: Final[Mapping[str, ArgCheck]] = {"_codecs.encode": _check_codecs_encode}
 """Allowed globals whose every call must pass a check of its (symbolic) arguments."""
 
-_USER_ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[\w*?\[\]]+)+$")
+
+@functools.cache
+def _user_entry() -> re.Pattern[str]:
+    return re.compile(r"^[A-Za-z_][\w]*(\.[\w*?\[\]]+)+$")
 
 
 @record
@@ -698,7 +708,7 @@ class PicklePolicy:
 
     def __post_init__(self) -> None:
         for entry in (*self.allow, *self.allow_patterns, *self.unsafe_allow):
-            if not _USER_ENTRY.match(entry):
+            if not _user_entry().match(entry):
                 raise ConfigError(
                     f"pickle policy entry {entry!r} is not 'module.Name' or 'module.*'"
                 )
@@ -736,7 +746,9 @@ class PicklePolicy:
             return Verdict.ALLOWED
         if "." in name:
             return Verdict.UNKNOWN  # patterns never match an attribute walk
-        if _CAPWORDS.match(name) and any(fnmatch.fnmatchcase(dotted, p) for p in _BUILTIN_PATTERNS):
+        if _capwords().match(name) and any(
+            fnmatch.fnmatchcase(dotted, p) for p in _BUILTIN_PATTERNS
+        ):
             return Verdict.ALLOWED
         if fnmatch.fnmatchcase(dotted, _TORCHSCRIPT_PATTERN):
             return Verdict.ALLOWED

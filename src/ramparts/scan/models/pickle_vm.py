@@ -580,7 +580,13 @@ _SPECIAL: Final = {
     ("numpy", "dtype"): _FRESH_RESULTS,
     ("joblib.numpy_pickle", "NumpyArrayWrapper"): _JOBLIB_ARRAY,
 }
-_DTYPE_CODE = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)$")
+
+
+@functools.cache
+def _dtype_code() -> re.Pattern[str]:
+    return re.compile(r"^[<>|=]?([a-zA-Z])(\d*)$")
+
+
 _unpack_i32 = struct.Struct("<i").unpack_from
 _unpack_u32 = struct.Struct("<I").unpack_from
 _unpack_f64 = struct.Struct(">d").unpack_from
@@ -1168,7 +1174,7 @@ class _Machine:
         dtype = items.get("dtype")
         args = dtype.args if isinstance(dtype, Call) else None
         code = args[0] if isinstance(args, tuple) and args else None
-        match = _DTYPE_CODE.match(code) if isinstance(code, str) else None
+        match = _dtype_code().match(code) if isinstance(code, str) else None
         if match is None:
             raise _Incomplete("a joblib array with a dtype that cannot be read")
         kind, digits = match.group(1), match.group(2)
