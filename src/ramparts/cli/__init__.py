@@ -8,8 +8,8 @@ point, ``main`` in a process that ends with it.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
 if TYPE_CHECKING:
     from collections.abc import Sequence
 

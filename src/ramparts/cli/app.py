@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ramparts._version import __version__
 from ramparts.cli.errors import report_failure
@@ -15,6 +14,10 @@ from ramparts.cli.output import FAIL_ON_HELP, FORMAT_HELP
 from ramparts.cli.parsing import ExitRequest, Parser, lower_choice
 from ramparts.cli.state import FORMATS, SEVERITIES, AppState
 from ramparts.core.types import Severity
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["build_parser", "main"]
 

@@ -7,13 +7,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ramparts.cli.parsing import lower_choice
 from ramparts.cli.state import FORMATS, SEVERITIES, AppState
 from ramparts.core.report import RENDERERS
 from ramparts.core.types import ExitCode, Report, Severity
 from ramparts.errors import InputError
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DelayedProgress",

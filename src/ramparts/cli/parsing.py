@@ -11,11 +11,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from ramparts.core.records import replace
 
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
 if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
     from ramparts.core.settings import ScanSettings
 
 __all__ = [

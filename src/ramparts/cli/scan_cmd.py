@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ramparts.cli.output import (
     DelayedProgress,
@@ -27,7 +26,10 @@ from ramparts.core.types import Report
 from ramparts.errors import InputError
 from ramparts.scan.registry import BUILTIN
 
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
 if TYPE_CHECKING:
+    from typing import Any
+
     from ramparts.core.settings import DepsScanSettings, Settings
     from ramparts.scan.interface import Scanner
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ramparts.core.records import field, record
 from ramparts.core.settings import Settings, load_settings
 from ramparts.core.types import Severity
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FORMATS", "SEVERITIES", "AppState"]
 

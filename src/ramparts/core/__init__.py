@@ -6,8 +6,8 @@ Import from here rather than from the submodules::
 """
 
 import importlib
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
 if TYPE_CHECKING:
     from ramparts.core.clock import FrozenClock, SystemClock
     from ramparts.core.events import FanOutSink, MemorySink

@@ -34,11 +34,25 @@ import operator
 import sys
 from _thread import get_ident
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform, overload
+
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
+if not TYPE_CHECKING:
+    # What these typing decorators do at run time: ``overload`` stubs are replaced by
+    # the implementation below them; ``dataclass_transform`` speaks to type checkers.
+    def overload(func):
+        return func
+
+    def dataclass_transform(**_options):
+        return lambda func: func
+
+
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, dataclass_transform, overload
+
+    _T = TypeVar("_T")
+
 
 __all__ = ["COMPILE_AFTER", "MISSING", "Field", "field", "fields", "is_record", "record", "replace"]
-
-_T = TypeVar("_T")
 
 
 class _Missing:
@@ -305,7 +319,10 @@ def _special(annotation: object, namespace: dict[str, Any]) -> str | None:
         target = getattr(namespace.get(prefix), name, None) if prefix else namespace.get(name)
     else:
         target = getattr(annotation, "__origin__", annotation)
-    if target is ClassVar or head in ("ClassVar", "typing.ClassVar"):
+    typing = sys.modules.get("typing")  # loaded wherever a ClassVar object exists
+    if head in ("ClassVar", "typing.ClassVar") or (
+        typing is not None and target is typing.ClassVar
+    ):
         return "ClassVar"
     for special in ("InitVar", "KW_ONLY"):
         if special in text:

@@ -21,13 +21,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ramparts.core.records import field, fields, is_record, record
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError, InputError
 
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
 if TYPE_CHECKING:
+    from typing import Any, ClassVar, Literal
+
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
@@ -454,8 +456,24 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _typing_names() -> None:
+    """Put the typing names that the settings' annotations use where pydantic looks.
+
+    pydantic resolves the (string) annotations in this module's namespace; the module
+    imports ``typing`` only for type checkers, since a run without a settings source
+    (no file, no variable, no flag) never validates.
+    """
+    import typing  # noqa: PLC0415 - validation only
+
+    namespace = globals()
+    for name in ("Any", "ClassVar", "Literal"):
+        namespace.setdefault(name, getattr(typing, name))
+
+
 def _validate(data: dict[str, Any], origin: str) -> Settings:
     from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415 - only when needed
+
+    _typing_names()
 
     try:
         settings: Settings = TypeAdapter(Settings).validate_python(data)

@@ -13,10 +13,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Self
 
 from ramparts.core.records import field, record
 from ramparts.errors import InputError
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any, Self
 
 __all__ = [
     "ArtifactRef",

@@ -18,12 +18,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, ClassVar
 
 from ramparts.core.records import field, record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Location, Skip
 from ramparts.errors import RampartsError
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import IO, ClassVar
 
 __all__ = [
     "HEAD_SIZE",

@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
 
 from ramparts._version import __version__
 from ramparts.core.clock import SystemClock
@@ -32,8 +31,13 @@ from ramparts.core.types import (
 from ramparts.scan.interface import HEAD_SIZE, ScanAbortError, ScanContext, ScanItem, Scanner
 from ramparts.scan.walk import FileEntry, walk
 
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
+    from typing import IO, Protocol
+
     from ramparts.core.interface import Clock  # a protocol; its module costs start-up time
+else:
+    Protocol = object  # ProgressSink is structural for type checkers only
 
 __all__ = ["ProgressSink", "run_scan"]
 
@@ -43,11 +47,9 @@ class ProgressSink(Protocol):
 
     def start(self, total_files: int, total_bytes: int) -> None:
         """The walk is done: this much work lies ahead."""
-        ...
 
     def advance(self, rel: str, nbytes: int) -> None:
         """One file is done."""
-        ...
 
 
 @record(frozen=False, slots=False)

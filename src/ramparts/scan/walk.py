@@ -14,12 +14,15 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ramparts.core.records import record
 from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
 from ramparts.errors import InputError
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FileEntry", "walk"]
 

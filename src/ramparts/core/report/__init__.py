@@ -7,7 +7,6 @@ looks a format up by name there.
 from collections.abc import Callable
 
 from ramparts.core.report.json_report import JSON_SCHEMA_VERSION, render_json, report_to_dict
-from ramparts.core.report.sarif import SARIF_SCHEMA_URI, render_sarif
 from ramparts.core.types import Report
 
 Renderer = Callable[[Report], str]
@@ -16,6 +15,13 @@ Renderer = Callable[[Report], str]
 def render_table(report: Report) -> str:
     """``report`` as plain text (no colour); rich is imported only for this format."""
     from ramparts.core.report.table import render_table as render  # noqa: PLC0415
+
+    return render(report)
+
+
+def render_sarif(report: Report) -> str:
+    """``report`` as a SARIF 2.1.0 log (its module is imported only for this format)."""
+    from ramparts.core.report.sarif import render_sarif as render  # noqa: PLC0415
 
     return render(report)
 
@@ -30,7 +36,6 @@ RENDERERS: dict[str, Renderer] = {
 __all__ = [
     "JSON_SCHEMA_VERSION",
     "RENDERERS",
-    "SARIF_SCHEMA_URI",
     "Renderer",
     "render_json",
     "render_sarif",

@@ -7,9 +7,12 @@ compatible. ``docs/reports.md`` documents every field.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from ramparts.core.types import Finding, Location, Report
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["JSON_SCHEMA_VERSION", "location_to_dict", "render_json", "report_to_dict"]
 

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePosixPath
-from typing import Any
 from urllib.parse import quote
 
 from ramparts.core.types import Finding, Location, Report, Severity
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "FINGERPRINT_KEY",

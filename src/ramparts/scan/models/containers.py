@@ -15,16 +15,17 @@ import io
 import struct
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import lzma
-    import tarfile
 
 from ramparts.core.types import Confidence, Finding, Severity
 from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
 from ramparts.scan.models import zipdir
 from ramparts.scan.models.zipdir import ZipEntry
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    import lzma
+    import tarfile
+    from typing import IO, Any
 
 __all__ = ["open_compressed", "open_tar", "open_zip"]
 

@@ -21,7 +21,6 @@ denylisted name, except through the deliberately named ``unsafe_allow``, which w
 
 from __future__ import annotations
 
-import _compat_pickle
 import enum
 import fnmatch
 import functools
@@ -29,11 +28,14 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
 
 from ramparts.core.records import field, record
 from ramparts.errors import ConfigError
 from ramparts.scan.models.pickle_vm import ArgCheck, is_node
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = [
     "ARG_CHECKS",
@@ -668,6 +670,8 @@ def _dangerous(module: str, name: str) -> bool:
 
 def _renamed(module: str, name: str) -> tuple[str, str] | None:
     """The name the unpickler imports for a Python 2 spelling (protocols 0-2)."""
+    import _compat_pickle  # noqa: PLC0415 (start-up time: its tables are large)
+
     mapped = _compat_pickle.NAME_MAPPING.get((module, name))
     if mapped is not None:
         return mapped

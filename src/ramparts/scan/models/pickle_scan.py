@@ -28,7 +28,6 @@ import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, Final
 
 from ramparts.core.records import field, record
 from ramparts.core.types import Confidence, Finding, Location, Severity
@@ -44,6 +43,10 @@ from ramparts.scan.models.pickle_vm import (
     Truncated,
     interpret,
 )
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import IO, Final
 
 __all__ = [
     "RULES",

@@ -30,7 +30,6 @@ decoded before the break, with the error and its offset.
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import functools
 import io
@@ -38,10 +37,13 @@ import re
 import struct
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Final
 
 from ramparts.core.records import field, fields, record
 from ramparts.errors import ConfigError
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import IO, Final
 
 __all__ = [
     "CONST",
@@ -834,6 +836,8 @@ class _Machine:
             return UNKNOWN
         slots = self.unknown_slots
         if slots:
+            import bisect  # noqa: PLC0415 (start-up time: most pickles never get here)
+
             i = bisect.bisect_right(slots, (k, 1 << 62)) - 1
             if i >= 0 and slots[i][0] <= k < slots[i][1]:
                 return UNKNOWN

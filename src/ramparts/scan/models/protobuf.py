@@ -8,12 +8,14 @@ over a memory map so that large files are not copied. Malformed input raises
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
 
 from ramparts.core.records import record
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import IO
 
 __all__ = [
     "MAX_IN_MEMORY",
@@ -133,6 +135,8 @@ def mapped(fh: IO[bytes], limit: int) -> Iterator[memoryview]:
     Archive members have no file descriptor; they are read into memory, at most
     ``limit`` bytes.
     """
+    import mmap  # noqa: PLC0415 (start-up time: few scans read protobuf)
+
     try:
         region: mmap.mmap | None = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError, AttributeError):

@@ -19,9 +19,12 @@ neither: the caller reports the archive as over its member limit.
 from __future__ import annotations
 
 import struct
-from typing import IO
 
 from ramparts.core.records import record
+
+TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+if TYPE_CHECKING:
+    from typing import IO
 
 __all__ = ["ZIP_BZIP2", "ZIP_DEFLATED", "ZIP_LZMA", "ZIP_STORED", "ZipEntry", "ZipError", "entries"]
 
