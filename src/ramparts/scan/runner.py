@@ -135,7 +135,8 @@ _WORKER: tuple[Sequence[Scanner], ScanContext] | None = None
 
 def _init_worker(scanners: Sequence[Scanner], ctx: ScanContext) -> None:
     global _WORKER  # noqa: PLW0603 - one run per worker process
-    _WORKER = (scanners, ctx)
+    # The pool already uses the CPUs: a worker scans each file in its one process.
+    _WORKER = (scanners, replace(ctx, settings=replace(ctx.settings, workers=1)))
 
 
 def _scan_chunk(chunk: list[FileEntry]) -> list[_Acc]:

@@ -193,6 +193,8 @@ class Limits:
     """Items kept of a tuple (call arguments for evidence)."""
     max_line: int = 1 << 16
     """Bytes kept of a text argument (protocol 0 names and memo indices)."""
+    workers: int = 1
+    """Processes a long run of plain data in a file may be split across (Linux)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -405,6 +407,11 @@ def _put_run() -> re.Pattern[bytes]:
     return re.compile(b"(?:" + b"|".join(_tokens(memo_style=False)) + b")++", re.DOTALL)
 
 
+_SPLIT_MIN = 32 << 20
+"""Bytes left in a file at the start of a data run for a second process to pay off."""
+_MARKS = 256
+"""Token boundaries a walk records for another to meet it (a megabyte of pieces)."""
+
 # Data opcodes whose payload can be too long for the regex: (length width, signed).
 _LONG_DATA: Final = {0x58: 4, 0x42: 4, 0x54: 4, 0x8B: 4, 0x8D: 8, 0x8E: 8, 0x96: 8}
 # Opcodes a run may hold, per memo style: those its pattern matches, and text ones.
@@ -435,7 +442,6 @@ class _Reader:
 
     __slots__ = (
         "_chunk",
-        "_size",
         "_stream",
         "base",
         "buf",
@@ -446,6 +452,7 @@ class _Reader:
         "read_error",
         "safe",
         "seekable",
+        "size",
     )
 
     def __init__(self, stream: IO[bytes], chunk: int) -> None:
@@ -466,15 +473,24 @@ class _Reader:
         self.cheap_seek = self.seekable and isinstance(
             stream, io.BytesIO | io.BufferedReader | io.BufferedRandom | io.FileIO
         )
-        self._size: int | None = None
+        self.size: int | None = None  # of a stream where seeking is cheap
         if self.cheap_seek:
-            self._size = stream.seek(0, io.SEEK_END)
+            self.size = stream.seek(0, io.SEEK_END)
             stream.seek(self.base)
 
     @property
     def offset(self) -> int:
         """The stream offset of ``pos``."""
         return self.base + self.pos
+
+    @property
+    def chunk(self) -> int:
+        """Bytes read from the stream at a time."""
+        return self._chunk
+
+    def fileno(self) -> int:
+        """The stream's file descriptor (``OSError`` or ``ValueError`` if it has none)."""
+        return self._stream.fileno()
 
     def _read(self, n: int) -> bytes:
         if self.read_error is not None:
@@ -524,8 +540,8 @@ class _Reader:
             self.pos += n
             return
         target = self.base + self.pos + n
-        if self._size is not None and target > self._size:
-            self.seek_to(self._size)
+        if self.size is not None and target > self.size:
+            self.seek_to(self.size)
             raise _Truncated("a payload runs past the end of the stream")
         if self.seekable:
             self.seek_to(target)
@@ -1259,76 +1275,25 @@ class _Machine:
         return True
 
     def walk(self, *, memo_style: bool, count: bool, stop_at: int | None = None) -> _Run:
-        """Follow a plain-data run from the reader's position (see :class:`_Run`)."""
+        """Follow a plain-data run from the reader's position (see :class:`_Run`).
+
+        A long run in a file is split with a second process where that is allowed
+        (:mod:`ramparts.scan.models.pickle_split`); the result is the same.
+        """
         r = self.r
-        run = _memo_run() if memo_style else _put_run()
-        counter = _memo_count() if count else None
-        run_ops = _RUN_OPS[memo_style]
-        anchors = [(r.offset, 0)]  # recent piece starts, with the MEMOIZE count before each
-        counted = 0
-        kind = "op"
-        while True:
-            if r.end - r.pos < 1 << 12 and not r.eof:
-                r.fill(1 << 12, keep_from=anchors[0][0] - r.base)
-            pos, end, buf = r.pos, r.end, r.buf
-            limit = min(end, pos + _PIECE)
-            if stop_at is not None:
-                limit = min(limit, stop_at - r.base)
-                if pos >= limit:
-                    kind = "limit"
-                    break
-            m = run.match(buf, pos, limit)
-            e = m.end() if m is not None else pos
-            if e > pos:
-                anchors.append((r.base + pos, counted))
-                if len(anchors) > 8:
-                    del anchors[0]
-                if counter is not None:
-                    found = counter.findall(buf, pos, e)
-                    counted += len(found) - found.count(b"")
-                r.pos = e
-                continue
-            if pos >= end:
-                kind = "eof"
-                break
-            op = buf[pos]
-            if op == 0x2E:
-                kind = "stop"
-                break
-            width = _LONG_DATA.get(op)
-            if width is not None and (end - pos > width or r.eof):
-                if end - pos <= width:
-                    break
-                n = int.from_bytes(buf[pos + 1 : pos + 1 + width], "little", signed=op == 0x8B)
-                if n < 0:
-                    break
-                r.pos = pos + 1 + width
-                try:
-                    r.skip(n)
-                except _Truncated:
-                    kind = "eof"
-                    break
-                anchors = [(r.offset, counted)]
-                continue
-            if op not in run_ops:
-                break
-            if op in _TEXT_OPS:
-                # No newline in the window: stream over a long text argument.
-                r.pos = pos + 1
-                if r.line(0)[1] < 0:
-                    kind = "eof"
-                    break
-                anchors = [(r.offset, counted)]
-                continue
-            if r.eof:
-                break
-            r.fill(end - pos + 512, keep_from=anchors[0][0] - r.base)  # a token cut short
-        end_at = r.offset
-        anchor = anchors[0]
-        for candidate in anchors:
-            if candidate[0] <= end_at - _PIECE:
-                anchor = candidate
-        return _Run(end_at, anchor[0], kind, anchor[1], counted)
+        if (
+            not count
+            and stop_at is None
+            and self.lim.workers > 1
+            and r.cheap_seek
+            and r.size is not None
+            and r.size - r.offset >= _SPLIT_MIN
+        ):
+            from ramparts.scan.models import pickle_split  # noqa: PLC0415 - long runs only
+
+            if pickle_split.may_fork(r):
+                return pickle_split.split_walk(r, memo_style=memo_style)
+        return walk(r, memo_style=memo_style, count=count, stop_at=stop_at)
 
     def let_go(
         self, start: int, stop: int, memo_style: bool, *, skipped_all: bool, counted: int | None
@@ -1382,6 +1347,95 @@ class _Run:
     kind: str
     counted_at_anchor: int
     counted: int
+
+
+def walk(
+    r: _Reader,
+    *,
+    memo_style: bool,
+    count: bool,
+    stop_at: int | None = None,
+    marks: list[int] | None = None,
+) -> _Run:
+    """Follow a plain-data run from ``r``'s position (see :class:`_Run`).
+
+    With ``stop_at``, the walk ends at the last token boundary before that offset
+    (kind "limit") unless the run ends first. ``marks`` collects the first token
+    boundaries reached (up to :data:`_MARKS`), where another walk can meet this one.
+    """
+    run = _memo_run() if memo_style else _put_run()
+    counter = _memo_count() if count else None
+    run_ops = _RUN_OPS[memo_style]
+    anchors = [(r.offset, 0)]  # recent piece starts, with the MEMOIZE count before each
+    counted = 0
+    kind = "op"
+    while True:
+        if r.end - r.pos < 1 << 12 and not r.eof:
+            r.fill(1 << 12, keep_from=anchors[0][0] - r.base)
+        pos, end, buf = r.pos, r.end, r.buf
+        limit = min(end, pos + _PIECE)
+        if stop_at is not None:
+            limit = min(limit, stop_at - r.base)
+            if pos >= limit:
+                kind = "limit"
+                break
+        m = run.match(buf, pos, limit)
+        e = m.end() if m is not None else pos
+        if e > pos:
+            if marks is not None and len(marks) < _MARKS:
+                marks.append(r.base + e)
+            anchors.append((r.base + pos, counted))
+            if len(anchors) > 8:
+                del anchors[0]
+            if counter is not None:
+                found = counter.findall(buf, pos, e)
+                counted += len(found) - found.count(b"")
+            r.pos = e
+            continue
+        if pos >= end:
+            kind = "eof"
+            break
+        op = buf[pos]
+        if op == 0x2E:
+            kind = "stop"
+            break
+        width = _LONG_DATA.get(op)
+        if width is not None and (end - pos > width or r.eof):
+            if end - pos <= width:
+                break
+            n = int.from_bytes(buf[pos + 1 : pos + 1 + width], "little", signed=op == 0x8B)
+            if n < 0:
+                break
+            r.pos = pos + 1 + width
+            try:
+                r.skip(n)
+            except _Truncated:
+                kind = "eof"
+                break
+            anchors = [(r.offset, counted)]
+            continue
+        if op not in run_ops:
+            break
+        if op in _TEXT_OPS:
+            # No newline in the window: stream over a long text argument.
+            r.pos = pos + 1
+            if r.line(0)[1] < 0:
+                kind = "eof"
+                break
+            anchors = [(r.offset, counted)]
+            continue
+        if stop_at is not None and r.base + limit == stop_at:
+            kind = "limit"  # the token runs past stop_at
+            break
+        if r.eof:
+            break
+        r.fill(end - pos + 512, keep_from=anchors[0][0] - r.base)  # a token cut short
+    end_at = r.offset
+    anchor = anchors[0]
+    for candidate in anchors:
+        if candidate[0] <= end_at - _PIECE:
+            anchor = candidate
+    return _Run(end_at, anchor[0], kind, anchor[1], counted)
 
 
 _CONSTANT_PUSH: Final = frozenset(b"N)]}\x8f\x88\x89")

@@ -10,6 +10,7 @@ are another is reported, since that is how scanners that trust names are evaded.
 from __future__ import annotations
 
 import functools
+import os
 import struct
 from collections.abc import Callable, Iterable, Iterator
 
@@ -26,6 +27,7 @@ from ramparts.scan.models.containers import (
 from ramparts.scan.models.formats import MODEL_EXTENSIONS, Format, expected_formats, sniff
 from ramparts.scan.models.pickle_policy import DEFAULT_POLICY, PicklePolicy
 from ramparts.scan.models.pickle_scan import scan_pickle_stream
+from ramparts.scan.models.pickle_vm import Limits
 
 __all__ = ["ModelScanner"]
 
@@ -99,10 +101,21 @@ def policy_for(ctx: ScanContext) -> PicklePolicy:
     return _policy(models.allow, models.unsafe_allow)
 
 
+@functools.lru_cache(maxsize=8)
+def _limits(workers: int) -> Limits:
+    return Limits(workers=workers)
+
+
+def limits_for(ctx: ScanContext) -> Limits:
+    """The pickle interpreter's limits in this run: a long data run in a file may be
+    walked by two processes unless ``[scan] workers = 1``."""
+    return _limits(min(2, ctx.settings.workers or os.cpu_count() or 1))
+
+
 def _scan_pickle(item: ScanItem, ctx: ScanContext) -> Iterator[ScanOutput]:
     with item.open() as fh:
         yield from scan_pickle_stream(
-            fh, path=item.path, member=item.member, policy=policy_for(ctx)
+            fh, path=item.path, member=item.member, policy=policy_for(ctx), limits=limits_for(ctx)
         )
     # A pickle followed by a zip is read as a pickle by loaders that start at byte 0
     # and as a zip by those that read the central directory: check both readings.
