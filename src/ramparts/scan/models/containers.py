@@ -221,9 +221,8 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
             # Members are read as lenient loaders (PyTorch's among them) read them:
             # by the central directory, ignoring local names and CRCs, so that a
             # trick which breaks strict readers cannot hide a payload from us.
-            opener = functools.partial(_member_opener, item, info)
             try:
-                head = _head_of(opener)
+                head = _member_head(raw, info)
             except (OSError, ValueError, EOFError, zlib.error, _lzma().LZMAError) as exc:
                 yield _finding(
                     item,
@@ -234,6 +233,7 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
                     member=info.filename,
                 )
                 continue
+            opener = functools.partial(_member_opener, item, info)
             yield item.child(info.filename, info.file_size, head, opener)
 
 
@@ -337,10 +337,11 @@ class _MemberReader(_PiecesReader):
     the decompression, as :mod:`zipfile` does; a stored member is seeked directly.
     """
 
-    def __init__(self, raw: IO[bytes], start: int, info: ZipEntry) -> None:
+    def __init__(self, raw: IO[bytes], start: int, info: ZipEntry, *, owns_raw: bool) -> None:
         if info.compress_type not in _MEMBER_DECOMPRESSORS:
             raise ValueError(f"unsupported compression method {info.compress_type}")
         self._raw = raw
+        self._owns_raw = owns_raw
         self._start = start
         self._compressed = info.compress_size
         self._size = info.file_size
@@ -378,7 +379,8 @@ class _MemberReader(_PiecesReader):
         return self._pos
 
     def close(self) -> None:
-        self._raw.close()
+        if self._owns_raw:
+            self._raw.close()
         super().close()
 
 
@@ -447,10 +449,21 @@ def _data_start(raw: IO[bytes], info: ZipEntry) -> int:
     return info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
 
 
+def _member_head(raw: IO[bytes], info: ZipEntry) -> bytes:
+    """A member's first :data:`HEAD_SIZE` bytes, read through the open archive."""
+    parts: list[bytes] = []
+    have = 0
+    with _MemberReader(raw, _data_start(raw, info), info, owns_raw=False) as reader:
+        while have < HEAD_SIZE and (data := reader.read(HEAD_SIZE - have)):
+            parts.append(data)
+            have += len(data)
+    return b"".join(parts)
+
+
 def _member_opener(item: ScanItem, info: ZipEntry) -> IO[bytes]:
     raw = item.open()
     try:
-        reader = _MemberReader(raw, _data_start(raw, info), info)
+        reader = _MemberReader(raw, _data_start(raw, info), info, owns_raw=True)
     except BaseException:
         raw.close()
         raise
