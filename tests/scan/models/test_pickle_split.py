@@ -108,11 +108,12 @@ def test_the_child_starts_inside_tokens_and_soon_reports_true_boundaries(
                 pickle_split.walk_from(fh.fileno(), offset, memo_style=True, chunk=1 << 16)
             )
             assert report is not None
-            kind, end, anchor, marks = report
+            kind, end, anchor, _, marks = report
             assert (kind, end) == ("stop", len(data) - 1)
             assert anchor in bounds
             assert len(marks) > 4
-            assert set(marks[2:]) <= bounds  # out of step for a token or two at most
+            assert {mark for _, mark in marks[2:]} <= bounds  # out of step for a piece at most
+            assert all(grid % pickle_vm._PIECE == 0 for grid, _ in marks if grid < len(data))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -156,3 +157,34 @@ def test_one_worker_never_forks(tmp_path: Path, small_split: list[int]) -> None:
     path.write_bytes(pickle.dumps(_rows(3000, 1), protocol=4))
     _results(path, 1)
     assert not small_split
+
+
+def test_without_a_process_to_fork_one_walk_does_it(
+    tmp_path: Path, small_split: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rows.pkl"
+    path.write_bytes(pickle.dumps(_rows(3000, 1), protocol=4) + pickle.dumps(1))
+    expected = _results(path, 1)
+
+    def refuse() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert _results(path, 2) == expected
+    assert small_split
+
+
+def test_a_child_that_fails_leaves_this_walk_to_finish(
+    tmp_path: Path, small_split: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rows.pkl"
+    path.write_bytes(pickle.dumps(_rows(3000, 2), protocol=2))
+    expected = _results(path, 1)
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(pickle_split, "walk_from", broken)  # the child exits with 1
+    assert _results(path, 2) == expected
+    assert small_split
+    assert _no_children_left()

@@ -6,15 +6,16 @@ the run starts with at least :data:`~ramparts.scan.models.pickle_vm._SPLIT_MIN` 
 of file left, this process forks once: the child walks from the middle of what is
 left, this process from the run's start to the middle.
 
-The middle can fall inside a token, so the child's walk may begin out of step; a walk
-from the wrong byte soon lands on a true token boundary and is then the same walk as
-one from the start (it depends only on the position). The child reports its first
-token boundaries (the ends of its first pieces), where the run ends and why. This
-process walks on past the middle to each reported boundary in turn: the first one it
-lands on exactly is on both walks, so from there the child's answer is the answer.
-When none is, or the child fails, this process walks on alone from where it is: the
-result is always what one walk finds (its end and kind exactly; its anchor is a token
-boundary at least a piece before the end, as one walk's is).
+A walk matches pieces that end at the last token boundary before each line of a grid
+of file offsets, so two walks that share one token boundary match the same pieces
+from there on. The middle can fall inside a token; a walk from the wrong byte soon
+lands on a true boundary (the child tries the next bytes when its walk ends at once).
+The child reports its first pieces, where the run ends and why, and which piece its
+answer was chosen from. This process walks on past the middle, piece by piece: the
+first piece that ends where the child's piece for the same grid line ended is on both
+walks, and from there the child's answer is this walk's. When the walks never meet,
+the child fails, or its anchor was chosen among pieces from before they met, this
+process walks on alone. Either way the result is exactly what one walk finds.
 
 The child shares nothing but the file descriptor, which it reads with ``pread`` (its
 offset is shared with this process), and reports through a pipe. It is forked only on
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["may_fork", "may_fork_here", "split_walk", "walk_from"]
 
 _KINDS = ("stop", "op", "eof", "limit")
-_HEADER = struct.Struct("<BqqH")  # kind, end, anchor, number of marks
+_HEADER = struct.Struct("<BqqqH")  # kind, end, anchor, oldest piece start, marks
 _TRIES = 1024  # start bytes the child tries: past a text or string argument of this length
 
 
@@ -100,25 +101,28 @@ def walk_from(fd: int, offset: int, *, memo_style: bool, chunk: int) -> bytes:
     is no data opcode; then the next byte is tried, up to :data:`_TRIES` of them.
     """
     stream = io.BufferedReader(_PRead(fd), buffer_size=chunk)
+    stream.seek(offset)
+    r = _Reader(stream, chunk)
     for start in range(offset, offset + _TRIES):
-        stream.seek(start)
-        r = _Reader(stream, chunk)
-        marks: list[int] = []
-        run = walk(r, memo_style=memo_style, count=False, marks=marks)
+        r.seek_to(start)
+        marks: list[tuple[int, int]] = []
+        anchors = [(start, 0)]
+        run = walk(r, memo_style=memo_style, count=False, marks=marks, anchors=anchors)
         if run.kind == "stop" or run.end - start >= _PIECE:
             break
-    header = _HEADER.pack(_KINDS.index(run.kind), run.end, run.anchor, len(marks))
-    return header + struct.pack(f"<{len(marks)}q", *marks)
+    kind = _KINDS.index(run.kind)
+    header = _HEADER.pack(kind, run.end, run.anchor, anchors[0][0], len(marks))
+    return header + struct.pack(f"<{2 * len(marks)}q", *(n for mark in marks for n in mark))
 
 
-def _decode(report: bytes) -> tuple[str, int, int, list[int]] | None:
+def _decode(report: bytes) -> tuple[str, int, int, int, list[tuple[int, int]]] | None:
     if len(report) < _HEADER.size:
         return None
-    kind, end, anchor, count = _HEADER.unpack_from(report)
-    if kind >= len(_KINDS) or len(report) != _HEADER.size + 8 * count:
+    kind, end, anchor, oldest, count = _HEADER.unpack_from(report)
+    if kind >= len(_KINDS) or len(report) != _HEADER.size + 16 * count:
         return None
-    marks = list(struct.unpack_from(f"<{count}q", report, _HEADER.size))
-    return _KINDS[kind], end, anchor, marks
+    flat = struct.unpack_from(f"<{2 * count}q", report, _HEADER.size)
+    return _KINDS[kind], end, anchor, oldest, list(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _fork(r: _Reader, offset: int, *, memo_style: bool) -> tuple[int, int]:
@@ -126,7 +130,12 @@ def _fork(r: _Reader, offset: int, *, memo_style: bool) -> tuple[int, int]:
     fd = r.fileno()
     chunk = r.chunk
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         status = 1
         try:
@@ -159,43 +168,38 @@ def _stop(pid: int, read_end: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _anchor(end: int, start: int, *candidates: int) -> int:
-    """The latest candidate at least a piece before ``end``, else the run's start."""
-    fit = [c for c in candidates if c <= end - _PIECE]
-    return max(fit) if fit else start
-
-
 def split_walk(r: _Reader, *, memo_style: bool) -> _Run:
     """:func:`~ramparts.scan.models.pickle_vm.walk` of the run at ``r``, in two processes."""
     start = r.offset
-    assert r.size is not None  # noqa: S101 - the caller checked
-    middle = start + (r.size - start) // 2
-    pid, read_end = _fork(r, middle, memo_style=memo_style)
+    size = r.size if r.size is not None else start
+    middle = (start + (size - start) // 2) // _PIECE * _PIECE  # a grid line
     try:
-        first = walk(r, memo_style=memo_style, count=False, stop_at=middle)
+        pid, read_end = _fork(r, middle, memo_style=memo_style)
+    except OSError:  # no process or pipe to be had (a limit): one walk it is
+        return walk(r, memo_style=memo_style, count=False)
+    anchors = [(start, 0)]  # the state of this walk, carried across its stops
+    try:
+        first = walk(r, memo_style=memo_style, count=False, stop_at=middle, anchors=anchors)
     except BaseException:
         _stop(pid, read_end)
         raise
     if first.kind != "limit":
         _stop(pid, read_end)
-        return first  # the run ends before the middle: this walk is the whole walk
+        return first  # the run ends before the middle
     theirs = _decode(_collect(pid, read_end))
-    anchors = [first.anchor]
     if theirs is not None:
-        kind, end, anchor, marks = theirs
-        for mark in marks:
-            if mark < r.offset:
+        kind, end, anchor, oldest, marks = theirs
+        for grid, mark in marks:
+            if grid <= r.offset:
                 continue
-            step = walk(r, memo_style=memo_style, count=False, stop_at=mark)
-            anchors.append(step.anchor)
+            step = walk(r, memo_style=memo_style, count=False, stop_at=grid, anchors=anchors)
             if step.kind != "limit":
-                return _Run(step.end, _anchor(step.end, start, *anchors), step.kind, 0, 0)
-            if r.offset == mark:  # on both walks: from here the child's walk is this one
-                # Its anchor is chosen as one walk chooses it; one before the mark may be
-                # out of step (a STOP needs none).
-                if anchor >= mark or kind == "stop":
+                return step  # the run ends before the walks meet
+            if r.offset == mark:  # the same piece on both walks: from here they are one
+                # The child's anchor is this walk's unless it was chosen among pieces
+                # from before they met (a STOP needs none).
+                if kind == "stop" or oldest >= mark or mark <= anchor <= end - _PIECE:
                     r.seek_to(end)
-                    return _Run(end, anchor if anchor >= mark else start, kind, 0, 0)
+                    return _Run(end, anchor, kind, 0, 0)
                 break
-    rest = walk(r, memo_style=memo_style, count=False)
-    return _Run(rest.end, _anchor(rest.end, start, *anchors, rest.anchor), rest.kind, 0, 0)
+    return walk(r, memo_style=memo_style, count=False, anchors=anchors)

@@ -410,7 +410,8 @@ def _put_run() -> re.Pattern[bytes]:
 _SPLIT_MIN = 32 << 20
 """Bytes left in a file at the start of a data run for a second process to pay off."""
 _MARKS = 256
-"""Token boundaries a walk records for another to meet it (a megabyte of pieces)."""
+"""Pieces a walk records for another to meet it (a megabyte)."""
+_LONGEST_TOKEN = 262  # bytes: the longest token a run pattern matches but a text line
 
 # Data opcodes whose payload can be too long for the regex: (length width, signed).
 _LONG_DATA: Final = {0x58: 4, 0x42: 4, 0x54: 4, 0x8B: 4, 0x8D: 8, 0x8E: 8, 0x96: 8}
@@ -1355,25 +1356,34 @@ def walk(
     memo_style: bool,
     count: bool,
     stop_at: int | None = None,
-    marks: list[int] | None = None,
+    marks: list[tuple[int, int]] | None = None,
+    anchors: list[tuple[int, int]] | None = None,
 ) -> _Run:
     """Follow a plain-data run from ``r``'s position (see :class:`_Run`).
 
+    The run is matched in pieces that end at the last token boundary before a multiple
+    of :data:`_PIECE` (a grid in file offsets): any two walks that share a token
+    boundary match the same pieces from there on, wherever each started.
+
     With ``stop_at``, the walk ends at the last token boundary before that offset
-    (kind "limit") unless the run ends first. ``marks`` collects the first token
-    boundaries reached (up to :data:`_MARKS`), where another walk can meet this one.
+    (kind "limit") unless the run ends first; passing the same ``anchors`` list to the
+    next call continues the walk as if it had never stopped. ``marks`` collects the
+    first pieces matched, as (grid offset, end), where another walk can meet this one.
     """
     run = _memo_run() if memo_style else _put_run()
     counter = _memo_count() if count else None
     run_ops = _RUN_OPS[memo_style]
-    anchors = [(r.offset, 0)]  # recent piece starts, with the MEMOIZE count before each
+    if anchors is None:
+        anchors = [(r.offset, 0)]  # recent piece starts, with the MEMOIZE count before each
     counted = 0
     kind = "op"
     while True:
-        if r.end - r.pos < 1 << 12 and not r.eof:
-            r.fill(1 << 12, keep_from=anchors[0][0] - r.base)
+        # The grid line past the longest token: every piece holds at least one.
+        grid = (r.offset + _LONGEST_TOKEN) // _PIECE * _PIECE + _PIECE
+        if r.base + r.end < grid + 1 and not r.eof:
+            r.fill(grid + 1 - r.offset, keep_from=anchors[0][0] - r.base)
         pos, end, buf = r.pos, r.end, r.buf
-        limit = min(end, pos + _PIECE)
+        limit = min(end, grid - r.base)
         if stop_at is not None:
             limit = min(limit, stop_at - r.base)
             if pos >= limit:
@@ -1383,7 +1393,7 @@ def walk(
         e = m.end() if m is not None else pos
         if e > pos:
             if marks is not None and len(marks) < _MARKS:
-                marks.append(r.base + e)
+                marks.append((r.base + limit, r.base + e))
             anchors.append((r.base + pos, counted))
             if len(anchors) > 8:
                 del anchors[0]
@@ -1400,6 +1410,13 @@ def walk(
             kind = "stop"
             break
         width = _LONG_DATA.get(op)
+        if width is None and op not in run_ops:
+            break
+        if stop_at is not None and r.base + limit == stop_at:
+            # What comes next reaches past stop_at: left to the next call, which then
+            # sees what an unstopped walk sees here.
+            kind = "limit"
+            break
         if width is not None and (end - pos > width or r.eof):
             if end - pos <= width:
                 break
@@ -1412,7 +1429,7 @@ def walk(
             except _Truncated:
                 kind = "eof"
                 break
-            anchors = [(r.offset, counted)]
+            anchors[:] = [(r.offset, counted)]
             continue
         if op not in run_ops:
             break
@@ -1422,11 +1439,8 @@ def walk(
             if r.line(0)[1] < 0:
                 kind = "eof"
                 break
-            anchors = [(r.offset, counted)]
+            anchors[:] = [(r.offset, counted)]
             continue
-        if stop_at is not None and r.base + limit == stop_at:
-            kind = "limit"  # the token runs past stop_at
-            break
         if r.eof:
             break
         r.fill(end - pos + 512, keep_from=anchors[0][0] - r.base)  # a token cut short
