@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Sequence
 

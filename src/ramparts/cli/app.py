@@ -15,7 +15,7 @@ from ramparts.cli.parsing import ExitRequest, Parser, lower_choice
 from ramparts.cli.state import FORMATS, SEVERITIES, AppState
 from ramparts.core.types import Severity
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 

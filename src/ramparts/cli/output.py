@@ -14,7 +14,7 @@ from ramparts.core.report import RENDERERS
 from ramparts.core.types import ExitCode, Report, Severity
 from ramparts.errors import InputError
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ramparts.core.records import replace
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 

@@ -26,7 +26,7 @@ from ramparts.core.types import Report
 from ramparts.errors import InputError
 from ramparts.scan.registry import BUILTIN
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 

@@ -8,7 +8,7 @@ from ramparts.core.records import field, record
 from ramparts.core.settings import Settings, load_settings
 from ramparts.core.types import Severity
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 

@@ -7,7 +7,7 @@ Import from here rather than from the submodules::
 
 import importlib
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from ramparts.core.clock import FrozenClock, SystemClock
     from ramparts.core.events import FanOutSink, MemorySink

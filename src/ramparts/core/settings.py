@@ -26,7 +26,7 @@ from ramparts.core.records import field, fields, is_record, record
 from ramparts.core.types import Severity
 from ramparts.errors import ConfigError, InputError
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any, ClassVar, Literal
 

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from ramparts.core.records import field, record
 from ramparts.errors import InputError
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any, Self
 

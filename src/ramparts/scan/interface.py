@@ -24,7 +24,7 @@ from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Finding, Location, Skip
 from ramparts.errors import RampartsError
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import IO, ClassVar
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from ramparts.scan.interface import ScanError, Scanner
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 

@@ -20,7 +20,7 @@ from ramparts.core.settings import ScanSettings
 from ramparts.core.types import Skip
 from ramparts.errors import InputError
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ramparts.core.types import Finding, Location, Report, Severity
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 

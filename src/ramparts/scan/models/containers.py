@@ -21,7 +21,7 @@ from ramparts.scan.interface import HEAD_SIZE, ScanContext, ScanItem, ScanOutput
 from ramparts.scan.models import zipdir
 from ramparts.scan.models.zipdir import ZipEntry
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     import lzma
     import tarfile

@@ -33,7 +33,7 @@ from ramparts.core.records import field, record
 from ramparts.errors import ConfigError
 from ramparts.scan.models.pickle_vm import ArgCheck, is_node
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import Any, Final
 

@@ -44,7 +44,7 @@ from ramparts.scan.models.pickle_vm import (
     interpret,
 )
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import IO, Final
 

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Mapping
 from ramparts.core.records import field, fields, record
 from ramparts.errors import ConfigError
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import IO, Final
 

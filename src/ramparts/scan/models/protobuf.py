@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from ramparts.core.records import record
 
-TYPE_CHECKING = False  # typing costs start-up time; annotations are strings here
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from typing import IO
 
