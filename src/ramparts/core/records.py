@@ -424,10 +424,12 @@ class _DataclassFields:
         return made
 
 
-COMPILE_AFTER = 16
+COMPILE_AFTER = 64
 """Instantiations of a record before its ``__init__`` is compiled; until then a generic
-``__init__`` binds the arguments (a few microseconds a call, against a compilation of
-about 0.15 ms, which a class built once or twice never pays back)."""
+``__init__`` binds the arguments. The generic one costs about 1.7 us a call more than a
+compiled one, and compiling costs about 0.12 ms, some 70 calls' difference: a class is
+compiled once its generic calls have cost about as much as compiling would (so it never
+pays more than twice the better choice), and a class built a few times never is."""
 
 
 def _takes(fields: tuple[Field, ...]) -> str:
