@@ -11,6 +11,7 @@ is spooled to a temporary file within ``max_expanded_bytes``.
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import struct
 import zlib
@@ -223,7 +224,7 @@ def open_zip(item: ScanItem, ctx: ScanContext, *, scan_prefix: bool = True) -> I
             # trick which breaks strict readers cannot hide a payload from us.
             try:
                 head = _member_head(raw, info)
-            except (OSError, ValueError, EOFError, zlib.error, _lzma().LZMAError) as exc:
+            except (OSError, ValueError, EOFError, zlib.error, _codec("lzma").LZMAError) as exc:
                 yield _finding(
                     item,
                     "RMP-ZIP-006",
@@ -408,7 +409,7 @@ class _ZipLzma:
             if len(self._pending) < 4 + size:
                 return b""
             props = self._pending[4 : 4 + size]
-            lzma = _lzma()
+            lzma = _codec("lzma")
             decode = lzma._decode_filter_properties
             filters = [decode(lzma.FILTER_LZMA1, props)]
             self._d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
@@ -416,22 +417,16 @@ class _ZipLzma:
         return self._d.decompress(data, max_length)
 
 
-def _bz2() -> Any:
-    import bz2  # noqa: PLC0415 (start-up time: most archives are stored or deflated)
-
-    return bz2
-
-
-def _lzma() -> Any:
-    import lzma  # noqa: PLC0415 (start-up time)
-
-    return lzma
+def _codec(name: str) -> Any:
+    """The module ``gzip``, ``bz2`` or ``lzma``, imported on first use (start-up time:
+    most files need none of them, and most archives are stored or deflated)."""
+    return importlib.import_module(name)
 
 
 _MEMBER_DECOMPRESSORS: dict[int, Callable[[], Any]] = {
     zipdir.ZIP_STORED: lambda: None,
     zipdir.ZIP_DEFLATED: lambda: _Inflater(-15),
-    zipdir.ZIP_BZIP2: lambda: _bz2().BZ2Decompressor(),
+    zipdir.ZIP_BZIP2: lambda: _codec("bz2").BZ2Decompressor(),
     zipdir.ZIP_LZMA: _ZipLzma,
 }
 
@@ -544,16 +539,10 @@ def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     return fh
 
 
-def _gzip() -> Any:
-    import gzip  # noqa: PLC0415 (start-up time)
-
-    return gzip
-
-
 _DECOMPRESSORS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
-    "gzip": lambda fh: _gzip().GzipFile(fileobj=fh, mode="rb"),
-    "bzip2": lambda fh: _bz2().BZ2File(fh, mode="rb"),
-    "xz": lambda fh: _lzma().LZMAFile(fh, mode="rb"),
+    "gzip": lambda fh: _codec("gzip").GzipFile(fileobj=fh, mode="rb"),
+    "bzip2": lambda fh: _codec("bz2").BZ2File(fh, mode="rb"),
+    "xz": lambda fh: _codec("lzma").LZMAFile(fh, mode="rb"),
 }
 
 
@@ -599,7 +588,8 @@ def _installed(module: str) -> bool:
 
 
 def _library_errors() -> tuple[type[Exception], ...]:
-    errors: list[type[Exception]] = []
+    """Decompression errors of other kinds: lzma's, and zstandard's where installed."""
+    errors: list[type[Exception]] = [_codec("lzma").LZMAError]
     if _installed("zstandard"):
         import zstandard  # noqa: PLC0415
 
@@ -633,7 +623,7 @@ def open_compressed(item: ScanItem, ctx: ScanContext, kind: str) -> Iterator[Sca
                         return
                     spool.write(chunk)
         # lz4 reports a corrupt frame as RuntimeError; zstandard has its own error.
-        except (OSError, EOFError, ValueError, RuntimeError, _lzma().LZMAError, zlib.error) as exc:
+        except (OSError, EOFError, ValueError, RuntimeError, zlib.error) as exc:
             yield _corrupt(item, kind, total, exc)
         except _library_errors() as exc:
             yield _corrupt(item, kind, total, exc)
