@@ -7,6 +7,7 @@ import os
 import pickle
 import pickletools
 import random
+import signal
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,17 @@ def test_a_child_that_fails_leaves_this_walk_to_finish(
     assert _results(path, 2) == expected
     assert small_split
     assert _no_children_left()
+
+
+def test_a_process_that_ignores_its_children_still_gets_the_result(
+    tmp_path: Path, small_split: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rows.pkl"
+    path.write_bytes(pickle.dumps(_rows(3000, 3), protocol=4))
+    expected = _results(path, 1)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the kernel
+    try:
+        assert _results(path, 2) == expected
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert small_split

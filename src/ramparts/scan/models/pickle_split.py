@@ -157,7 +157,7 @@ def _collect(pid: int, read_end: int) -> bytes:
             parts.append(data)
     finally:
         os.close(read_end)
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid)
     return b"".join(parts) if status == 0 else b""
 
 
@@ -165,7 +165,19 @@ def _stop(pid: int, read_end: int) -> None:
     os.close(read_end)
     with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
         os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    _reap(pid)
+
+
+def _reap(pid: int) -> int:
+    """The child's exit status, once it has ended.
+
+    A process that ignores SIGCHLD has its children reaped by the kernel; the report's
+    exact length (checked by :func:`_decode`) then tells whether it was whole.
+    """
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
 
 
 def split_walk(r: _Reader, *, memo_style: bool) -> _Run:
