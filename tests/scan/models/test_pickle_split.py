@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
 import pickletools
 import random
 import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -160,46 +162,48 @@ def test_one_worker_never_forks(tmp_path: Path, small_split: list[int]) -> None:
     assert not small_split
 
 
-def test_without_a_process_to_fork_one_walk_does_it(
-    tmp_path: Path, small_split: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "rows.pkl"
-    path.write_bytes(pickle.dumps(_rows(3000, 1), protocol=4) + pickle.dumps(1))
-    expected = _results(path, 1)
-
+@contextlib.contextmanager
+def _fork_refused(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def refuse() -> int:
         raise BlockingIOError("Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", refuse)
-    assert _results(path, 2) == expected
-    assert small_split
+    yield
 
 
-def test_a_child_that_fails_leaves_this_walk_to_finish(
-    tmp_path: Path, small_split: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "rows.pkl"
-    path.write_bytes(pickle.dumps(_rows(3000, 2), protocol=2))
-    expected = _results(path, 1)
-
+@contextlib.contextmanager
+def _child_failing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def broken(*_args: object, **_kwargs: object) -> bytes:
         raise MemoryError
 
     monkeypatch.setattr(pickle_split, "walk_from", broken)  # the child exits with 1
-    assert _results(path, 2) == expected
-    assert small_split
-    assert _no_children_left()
+    yield
 
 
-def test_a_process_that_ignores_its_children_still_gets_the_result(
-    tmp_path: Path, small_split: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "rows.pkl"
-    path.write_bytes(pickle.dumps(_rows(3000, 3), protocol=4))
-    expected = _results(path, 1)
-    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the kernel
+@contextlib.contextmanager
+def _children_ignored(_monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reaped by the kernel
     try:
-        assert _results(path, 2) == expected
+        yield
     finally:
         signal.signal(signal.SIGCHLD, previous)
+
+
+@pytest.mark.parametrize(
+    "circumstance",
+    [_fork_refused, _child_failing, _children_ignored],
+    ids=["fork refused", "child fails", "SIGCHLD ignored"],
+)
+def test_whatever_befalls_the_child_the_result_is_one_walks(
+    tmp_path: Path,
+    small_split: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    circumstance: Callable[[pytest.MonkeyPatch], contextlib.AbstractContextManager[None]],
+) -> None:
+    path = tmp_path / "rows.pkl"
+    path.write_bytes(pickle.dumps(_rows(3000, 2), protocol=2) + pickle.dumps(1))
+    expected = _results(path, 1)
+    with circumstance(monkeypatch):
+        assert _results(path, 2) == expected
     assert small_split
+    assert _no_children_left()
