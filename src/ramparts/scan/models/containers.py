@@ -444,26 +444,24 @@ def _data_start(raw: IO[bytes], info: ZipEntry) -> int:
     return info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
 
 
+def _member_stream(raw: IO[bytes], info: ZipEntry, *, owns_raw: bool) -> IO[bytes]:
+    reader = _MemberReader(raw, _data_start(raw, info), info, owns_raw=owns_raw)
+    # Small: a head read takes one buffer; bulk reads (the pickle VM's) pass straight through.
+    return io.BufferedReader(reader, buffer_size=_READ)
+
+
 def _member_head(raw: IO[bytes], info: ZipEntry) -> bytes:
     """A member's first :data:`HEAD_SIZE` bytes, read through the open archive."""
-    parts: list[bytes] = []
-    have = 0
-    with _MemberReader(raw, _data_start(raw, info), info, owns_raw=False) as reader:
-        while have < HEAD_SIZE and (data := reader.read(HEAD_SIZE - have)):
-            parts.append(data)
-            have += len(data)
-    return b"".join(parts)
+    return _head_of(functools.partial(_member_stream, raw, info, owns_raw=False))
 
 
 def _member_opener(item: ScanItem, info: ZipEntry) -> IO[bytes]:
     raw = item.open()
     try:
-        reader = _MemberReader(raw, _data_start(raw, info), info, owns_raw=True)
+        return _member_stream(raw, info, owns_raw=True)
     except BaseException:
         raw.close()
         raise
-    # Small: a head read takes one buffer; bulk reads (the pickle VM's) pass straight through.
-    return io.BufferedReader(reader, buffer_size=_READ)
 
 
 def _prefix(item: ScanItem, raw: IO[bytes], size: int, *, scan: bool) -> Iterator[ScanOutput]:
