@@ -444,15 +444,18 @@ def _data_start(raw: IO[bytes], info: ZipEntry) -> int:
     return info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
 
 
-def _member_stream(raw: IO[bytes], info: ZipEntry, *, owns_raw: bool) -> IO[bytes]:
+def _member_stream(
+    raw: IO[bytes], info: ZipEntry, *, owns_raw: bool, buffer: int = _READ
+) -> IO[bytes]:
     reader = _MemberReader(raw, _data_start(raw, info), info, owns_raw=owns_raw)
     # Small: a head read takes one buffer; bulk reads (the pickle VM's) pass straight through.
-    return io.BufferedReader(reader, buffer_size=_READ)
+    return io.BufferedReader(reader, buffer_size=buffer)
 
 
 def _member_head(raw: IO[bytes], info: ZipEntry) -> bytes:
     """A member's first :data:`HEAD_SIZE` bytes, read through the open archive."""
-    return _head_of(functools.partial(_member_stream, raw, info, owns_raw=False))
+    opener = functools.partial(_member_stream, raw, info, owns_raw=False, buffer=HEAD_SIZE)
+    return _head_of(opener)
 
 
 def _member_opener(item: ScanItem, info: ZipEntry) -> IO[bytes]:
