@@ -214,8 +214,9 @@ def test_bad_allowlist_entry_fails_before_scanning(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("fmt", ["json", "table"])
 @pytest.mark.parametrize("name", ["ok.pkl", "state.pt"])
-def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str) -> None:
+def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str, fmt: str) -> None:
     # Start-up time is most of a small scan; keep heavy modules off the common path.
     with zipfile.ZipFile(project / "models" / "state.pt", "w") as zf:  # torch.save's layout
         zf.writestr("state/data.pkl", BENIGN)
@@ -225,7 +226,7 @@ def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str) -> N
         "import sys\n"
         "from ramparts.cli import main\n"
         "try:\n"
-        f"    main(['-q', '-f', 'json', 'scan', 'models', {str(project / 'models' / name)!r}])\n"
+        f"    main(['-q', '-f', {fmt!r}, 'scan', 'models', {str(project / 'models' / name)!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
         "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
@@ -235,6 +236,9 @@ def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str) -> N
     )
     loaded = set(proc.stderr.split())
     assert "ramparts.scan.models.pickle_vm" in loaded
+    assert proc.stdout.startswith("{" if fmt == "json" else "0 finding(s) in 1 of 1 file(s)")
+    if fmt == "table":  # a clean report to a pipe is its summary line: no rich, no json
+        assert "json" not in loaded
     for heavy in (
         "click",
         "rich",

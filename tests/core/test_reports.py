@@ -20,6 +20,7 @@ from ramparts.core import (
     Skip,
     Stats,
 )
+from ramparts.core.records import replace
 from ramparts.core.report import RENDERERS, render_json, render_sarif, render_table
 from ramparts.core.report.sarif import FINGERPRINT_KEY
 
@@ -130,3 +131,12 @@ def test_table_names_every_finding_and_the_summary() -> None:
         assert needle in text
     assert "error: locked.pkl" in text
     assert set(RENDERERS) == {"table", "json", "sarif"}
+
+
+def test_a_clean_table_report_is_its_summary_line_as_rich_would_write_it() -> None:
+    from ramparts.core.report.table import render_table as render_with_rich  # noqa: PLC0415
+
+    clean = replace(sample_report(), findings=(), errors=())
+    text = render_table(clean)
+    assert text == "0 finding(s) in 4 of 5 file(s), 0.0 MB, 0.50 s; 1 skipped\n"
+    assert text == render_with_rich(clean)

@@ -18,7 +18,6 @@ Library code never reads ``os.environ``: the caller passes the environment mappi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -419,6 +418,8 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         value: Any = raw
         if raw[:1] in "[{":
+            import json  # noqa: PLC0415 - start-up time: few environments hold JSON values
+
             try:
                 value = json.loads(raw)
             except ValueError as exc:

@@ -13,7 +13,12 @@ Renderer = Callable[[Report], str]
 
 
 def render_table(report: Report) -> str:
-    """``report`` as plain text (no colour); rich is imported only for this format."""
+    """``report`` as plain text (no colour); rich is imported only for a report with
+    more than its summary line."""
+    from ramparts.core.report.summary import only_summary, summary_text  # noqa: PLC0415
+
+    if only_summary(report):
+        return summary_text(report) + "\n"
     from ramparts.core.report.table import render_table as render  # noqa: PLC0415
 
     return render(report)

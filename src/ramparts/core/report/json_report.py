@@ -6,8 +6,6 @@ compatible. ``docs/reports.md`` documents every field.
 
 from __future__ import annotations
 
-import json
-
 from ramparts.core.types import Finding, Location, Report
 
 TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
@@ -74,4 +72,6 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     """``report`` as indented JSON text with a trailing newline."""
+    import json  # noqa: PLC0415 - start-up time: table reports never need it
+
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"

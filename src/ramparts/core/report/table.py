@@ -9,6 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ramparts.core.report.summary import summary_parts
 from ramparts.core.types import Finding, Report, Severity
 
 __all__ = ["render_table", "report_renderable"]
@@ -23,24 +24,9 @@ SEVERITY_STYLE = {
 
 
 def _summary(report: Report) -> Text:
-    counts = report.severity_counts()
     text = Text()
-    text.append(f"{len(report.findings)} finding(s)", style="bold")
-    parts = [f"{n} {sev.value}" for sev, n in reversed(counts.items()) if n]
-    if parts:
-        text.append(" (" + ", ".join(parts) + ")")
-    s = report.stats
-    text.append(
-        f" in {s.files_scanned} of {s.files_seen} file(s), "
-        f"{s.bytes_scanned / 1e6:.1f} MB, {s.seconds:.2f} s"
-    )
-    known = report.properties.get("baseline_suppressed")
-    if known:
-        text.append(f"; {known} known finding(s) in the baseline not shown")
-    if report.skips:
-        text.append(f"; {len(report.skips)} skipped")
-    if report.errors:
-        text.append(f"; {len(report.errors)} error(s)", style="bold red")
+    for part, style in summary_parts(report):
+        text.append(part, style=style or None)
     return text
 
 
