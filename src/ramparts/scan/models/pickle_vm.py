@@ -36,7 +36,7 @@ import io
 import re
 import struct
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ramparts.core.records import field, fields, record
 from ramparts.errors import ConfigError
@@ -429,10 +429,18 @@ _RUN_OPS: Final = {
     for memo_style in (True, False)
 }
 _TEXT_OPS: Final = frozenset(_TEXT_DATA + b"p")
+
+
+def _byte_table(ops: Iterable[int]) -> bytes:
+    """256 bytes: 1 at each of ``ops``, 0 elsewhere (built from the few, not the 256)."""
+    table = bytearray(256)
+    for op in ops:
+        table[op] = 1
+    return bytes(table)
+
+
 # Opcodes where a data run may start, in either memo style: a byte table for the loop.
-_DATA_START = bytes(
-    op in _RUN_OPS[True] or op in _RUN_OPS[False] or op in _LONG_DATA for op in range(256)
-)
+_DATA_START = _byte_table(_RUN_OPS[True] | _RUN_OPS[False] | _LONG_DATA.keys())
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -1867,9 +1875,18 @@ _HANDLER_MAP: dict[int, Callable[[_Machine], None]] = {
     0x97: _op_next_buffer,
     0x98: _op_readonly_buffer,
 }
-_HANDLERS: tuple[Callable[[_Machine], None], ...] = tuple(
-    _HANDLER_MAP.get(op, _op_inline if op in _VALID_OPS else _op_invalid) for op in range(256)
-)
+
+
+def _handler_table() -> tuple[Callable[[_Machine], None], ...]:
+    """The handler of each byte: its own, the inline one for the other valid opcodes,
+    or the invalid one."""
+    table: list[Callable[[_Machine], None]] = [_op_invalid] * 256
+    for op in _VALID_OPS:
+        table[op] = _HANDLER_MAP.get(op, _op_inline)
+    return tuple(table)
+
+
+_HANDLERS = _handler_table()
 
 
 # --- streams of pickles -----------------------------------------------------------------
