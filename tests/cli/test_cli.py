@@ -61,6 +61,19 @@ def test_findings_exit_1_and_clean_exits_0(
     assert code == 0, out
 
 
+def test_a_clean_table_report_is_styled_only_where_colour_is_wanted(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "models" / "evil.pkl").unlink()
+    models = str(project / "models")
+    code, out, _ = run(["scan", "models", models], capsys)
+    assert (code, out.splitlines()[0].startswith("0 finding(s) in ")) == (0, True)
+    assert "\x1b[" not in out  # a pipe: the plain summary line
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    code, out, _ = run(["scan", "models", models], capsys)
+    assert "\x1b[1m0 finding(s)" in out  # rich, in bold
+
+
 def test_fail_on_threshold(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["-f", "json", "scan", "models", str(project)], capsys)
     doc = json.loads(out)

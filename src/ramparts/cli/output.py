@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -94,11 +95,12 @@ def apply_report_options(
 def _print_table(report: Report, *, stderr: bool, verbose: bool) -> None:
     # rich costs as much start-up time as scanning a checkpoint: JSON and SARIF runs
     # never import it, nor does a clean report written to a pipe or file (CI logs),
-    # which is its summary line alone. A terminal gets rich's styles.
+    # which is its summary line alone. A terminal (or FORCE_COLOR) gets rich's styles.
     from ramparts.core.report.summary import only_summary, summary_text  # noqa: PLC0415
 
     stream = sys.stderr if stderr else sys.stdout
-    if only_summary(report, verbose=verbose) and not stream.isatty():
+    styled = stream.isatty() or bool(os.environ.get("FORCE_COLOR"))
+    if only_summary(report, verbose=verbose) and not styled:
         stream.write(summary_text(report) + "\n")
         return
     from rich.console import Console  # noqa: PLC0415
