@@ -61,17 +61,19 @@ def test_findings_exit_1_and_clean_exits_0(
     assert code == 0, out
 
 
-def test_a_clean_table_report_is_styled_only_where_colour_is_wanted(
+def test_the_table_report_is_styled_only_where_colour_is_wanted(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (project / "models" / "evil.pkl").unlink()
     models = str(project / "models")
     code, out, _ = run(["scan", "models", models], capsys)
-    assert (code, out.splitlines()[0].startswith("0 finding(s) in ")) == (0, True)
-    assert "\x1b[" not in out  # a pipe: the plain summary line
+    assert code == 1
+    assert "\x1b[" not in out  # a pipe: plain text
+    assert "CRITICAL  RMP-PICKLE-001  " in out
+    assert out.splitlines()[-1].startswith("1 finding(s) (1 critical) in ")
     monkeypatch.setenv("FORCE_COLOR", "1")
     code, out, _ = run(["scan", "models", models], capsys)
-    assert "\x1b[1m0 finding(s)" in out  # rich, in bold
+    assert "\x1b[1m1 finding(s)" in out  # rich, in bold
+    assert "┏━" in out  # the table's frame
 
 
 def test_fail_on_threshold(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -250,7 +252,7 @@ def test_a_pickle_scan_imports_only_what_it_needs(project: Path, name: str, fmt:
     loaded = set(proc.stderr.split())
     assert "ramparts.scan.models.pickle_vm" in loaded
     assert proc.stdout.startswith("{" if fmt == "json" else "0 finding(s) in 1 of 1 file(s)")
-    if fmt == "table":  # a clean report to a pipe is its summary line: no rich, no json
+    if fmt == "table":  # a report to a pipe is plain text: no rich, no json
         assert "json" not in loaded
     for heavy in (
         "click",

@@ -23,6 +23,7 @@ from ramparts.core import (
 from ramparts.core.records import replace
 from ramparts.core.report import RENDERERS, render_json, render_sarif, render_table
 from ramparts.core.report.sarif import FINGERPRINT_KEY
+from ramparts.core.report.text import FOLD_AFTER, render_text
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -133,10 +134,36 @@ def test_table_names_every_finding_and_the_summary() -> None:
     assert set(RENDERERS) == {"table", "json", "sarif"}
 
 
-def test_a_clean_table_report_is_its_summary_line_as_rich_would_write_it() -> None:
-    from ramparts.core.report.table import render_table as render_with_rich  # noqa: PLC0415
+def test_the_plain_report_holds_what_the_rich_table_shows() -> None:
+    from rich.console import Console  # noqa: PLC0415
 
-    clean = replace(sample_report(), findings=(), errors=())
-    text = render_table(clean)
-    assert text == "0 finding(s) in 4 of 5 file(s), 0.0 MB, 0.50 s; 1 skipped\n"
-    assert text == render_with_rich(clean)
+    from ramparts.core.report.table import report_renderable  # noqa: PLC0415
+
+    report = sample_report()
+    for verbose in (False, True):
+        text = render_text(report, verbose=verbose)
+        console = Console(width=400, color_system=None, force_terminal=False)
+        with console.capture() as captured:
+            console.print(report_renderable(report, verbose=verbose))
+        shown = captured.get()
+        for f in report.findings:
+            for needle in (f.rule_id, str(f.location), f.title, f.message, f.evidence or ""):
+                assert needle in text
+                assert needle in shown
+            if f.remediation:
+                assert (f.remediation in text) is verbose
+        assert text.splitlines()[-1] == shown.splitlines()[-1]  # the same summary line
+        assert ("skipped: big.bin" in text) is verbose
+    assert render_table(report) == render_text(report)
+    clean = replace(report, findings=(), errors=(), skips=())
+    assert render_table(clean) == "0 finding(s) in 4 of 5 file(s), 0.0 MB, 0.50 s\n"
+
+
+def test_the_plain_report_folds_many_findings_of_one_rule_in_one_file() -> None:
+    (one,) = (f for f in sample_report().findings if f.rule_id == "RMP-PICKLE-001")
+    findings = tuple(replace(one, location=replace(one.location, offset=i)) for i in range(800))
+    many = replace(sample_report(), findings=findings, errors=())
+    text = render_text(many)
+    assert text.count("RMP-PICKLE-001") == FOLD_AFTER + 1
+    assert f"{800 - FOLD_AFTER} more like the above" in text
+    assert render_text(many, verbose=True).count("RMP-PICKLE-001") == 800

@@ -93,15 +93,14 @@ def apply_report_options(
 
 
 def _print_table(report: Report, *, stderr: bool, verbose: bool) -> None:
-    # rich costs as much start-up time as scanning a checkpoint: JSON and SARIF runs
-    # never import it, nor does a clean report written to a pipe or file (CI logs),
-    # which is its summary line alone. A terminal (or FORCE_COLOR) gets rich's styles.
-    from ramparts.core.report.summary import only_summary, summary_text  # noqa: PLC0415
-
+    # A terminal (or FORCE_COLOR, as rich reads it) gets the rich table. A pipe or file
+    # (a CI log) gets plain text, without importing rich: that import costs as much
+    # start-up time as scanning a 1 GiB checkpoint. JSON and SARIF never import it.
     stream = sys.stderr if stderr else sys.stdout
-    styled = stream.isatty() or bool(os.environ.get("FORCE_COLOR"))
-    if only_summary(report, verbose=verbose) and not styled:
-        stream.write(summary_text(report) + "\n")
+    if not (stream.isatty() or os.environ.get("FORCE_COLOR")):
+        from ramparts.core.report.text import render_text  # noqa: PLC0415
+
+        stream.write(render_text(report, verbose=verbose))
         return
     from rich.console import Console  # noqa: PLC0415
 

@@ -13,15 +13,10 @@ Renderer = Callable[[Report], str]
 
 
 def render_table(report: Report) -> str:
-    """``report`` as plain text (no colour); rich is imported only for a report with
-    more than its summary line."""
-    from ramparts.core.report.summary import only_summary, summary_text  # noqa: PLC0415
+    """``report`` as plain text, for a file (a terminal gets the rich table)."""
+    from ramparts.core.report.text import render_text  # noqa: PLC0415
 
-    if only_summary(report):
-        return summary_text(report) + "\n"
-    from ramparts.core.report.table import render_table as render  # noqa: PLC0415
-
-    return render(report)
+    return render_text(report)
 
 
 def render_sarif(report: Report) -> str:
