@@ -7,7 +7,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ramparts.core.report.text import fold, more_text, summary_parts
+from ramparts.core.report.text import error_line, fold, more_text, skip_line, summary_parts
 from ramparts.core.types import Report, Severity
 
 __all__ = ["SEVERITY_STYLE", "report_renderable"]
@@ -63,8 +63,8 @@ def report_renderable(report: Report, *, verbose: bool = False) -> RenderableTyp
             )
         parts.append(table)
     for err in report.errors:
-        parts.append(Text(f"error: {err.path}: {err.message}", style="red"))
+        parts.append(Text(error_line(err), style="red"))
     if verbose:
-        parts.extend(Text(f"skipped: {s.path}: {s.reason}", style="dim") for s in report.skips)
+        parts.extend(Text(skip_line(s), style="dim") for s in report.skips)
     parts.append(_summary(report))
     return Group(*parts)

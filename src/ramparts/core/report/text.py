@@ -17,9 +17,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ramparts.core.types import Finding, Report
+from ramparts.core.types import ErrorRecord, Finding, Report, Skip
 
-__all__ = ["FOLD_AFTER", "fold", "more_text", "render_text", "summary_parts", "summary_text"]
+__all__ = [
+    "FOLD_AFTER",
+    "error_line",
+    "fold",
+    "more_text",
+    "render_text",
+    "skip_line",
+    "summary_parts",
+    "summary_text",
+]
 
 FOLD_AFTER = 3
 """Findings of one rule in one file shown before the rest are counted in one row."""
@@ -48,6 +57,16 @@ def fold(findings: tuple[Finding, ...], *, verbose: bool) -> list[Finding | tupl
 def more_text(more: int) -> str:
     """The words of a folded row."""
     return f"{more} more like the above (all are in JSON and SARIF; -v lists them)"
+
+
+def error_line(err: ErrorRecord) -> str:
+    """The line of a file that could not be scanned."""
+    return f"error: {err.path}: {err.message}"
+
+
+def skip_line(skip: Skip) -> str:
+    """The line of a skipped file (verbose reports)."""
+    return f"skipped: {skip.path}: {skip.reason}"
 
 
 def summary_parts(report: Report) -> list[tuple[str, str]]:
@@ -101,8 +120,8 @@ def render_text(report: Report, *, verbose: bool = False) -> str:
                 lines += _indented("evidence: ", row.evidence)
             if row.remediation and verbose:
                 lines += _indented("fix: ", row.remediation)
-    lines += [f"error: {err.path}: {err.message}" for err in report.errors]
+    lines += [error_line(err) for err in report.errors]
     if verbose:
-        lines += [f"skipped: {s.path}: {s.reason}" for s in report.skips]
+        lines += [skip_line(s) for s in report.skips]
     lines.append(summary_text(report))
     return "\n".join(lines) + "\n"
